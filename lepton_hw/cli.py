@@ -1,0 +1,183 @@
+"""The ``lepton-hw`` command line (the contract is in DESIGN.md).
+
+User errors print one line, ``lepton-hw: error: ...``, and exit with status 2 (``--debug``
+shows the traceback). The CLI prints its own results to stdout; everything else is logging.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from lepton_hw import __version__
+from lepton_hw.errors import EngineError, InputDataError, UserError
+from lepton_hw.ir.fixed import FixedType
+from lepton_hw.ir.graph import Conv2D, Dense, Graph
+
+log = logging.getLogger("lepton_hw")
+
+ENGINES = ("ir", "keras")
+
+
+# ----------------------------------------------------------------------------- commands
+def cmd_import(args: argparse.Namespace) -> int:
+    from lepton_hw.frontend.qkeras import import_model
+    from lepton_hw.fsutil import atomic_output_dir
+    from lepton_hw.ir.serialize import save_graph
+
+    input_type = FixedType.parse(args.input_type)
+    out = Path(args.output)
+    if out.exists() and not args.force:  # fail before the slow model load
+        from lepton_hw.errors import OutputExistsError
+
+        raise OutputExistsError(f"output folder {out} exists already; pass --force to overwrite it")
+    graph = import_model(args.model, input_type)
+    with atomic_output_dir(out, force=args.force) as tmp:
+        save_graph(graph, tmp)
+    print(f"imported {args.model} -> {out}/ir.json, {out}/weights.npz")
+    print(_summary(graph))
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from lepton_hw.ir.serialize import load_graph
+
+    graph = load_graph(args.dir)
+    print(format_info(graph))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from lepton_hw.fsutil import atomic_write_bytes
+    from lepton_hw.ir import interp
+    from lepton_hw.ir.serialize import load_graph
+
+    if args.engine not in ENGINES:
+        raise EngineError(f"unknown engine {args.engine!r}; accepted: {', '.join(ENGINES)}")
+    graph = load_graph(args.dir)
+    x = load_samples(Path(args.input))
+    raw = interp.quantize_input(graph, x)  # rejects shapes and values the hardware can't take
+    if args.engine == "ir":
+        result = interp.run(graph, raw)
+        assert isinstance(result, np.ndarray)
+        y = graph.output.type.to_float(result)
+    else:
+        from lepton_hw.frontend.keras_engine import predict_keras
+
+        y = predict_keras(graph, graph.input.type.to_float(raw))
+    y = np.asarray(y, dtype=np.float64).reshape(len(raw), -1)
+    buffer = io.BytesIO()
+    np.save(buffer, y)
+    atomic_write_bytes(Path(args.output), buffer.getvalue())
+    classes = np.bincount(np.argmax(y, axis=1), minlength=y.shape[1]) if y.shape[1] > 1 else None
+    print(f"{args.engine}: {y.shape[0]} samples x {y.shape[1]} outputs ({graph.output.type}) -> {args.output}")
+    if classes is not None:
+        print("argmax class counts: " + " ".join(f"{c}:{n}" for c, n in enumerate(classes)))
+    return 0
+
+
+def load_samples(path: Path) -> np.ndarray:
+    """An (N, ...) float array from a .npy file, with a clear error when it isn't one."""
+    if not path.is_file():
+        raise InputDataError(f"input file {path} does not exist")
+    try:
+        x = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as err:
+        raise InputDataError(f"cannot read {path} as a .npy array: {err}") from None
+    if x.dtype.kind not in "fiu":
+        raise InputDataError(f"{path}: expected a numeric array, got dtype {x.dtype}")
+    return x
+
+
+# ----------------------------------------------------------------------------- output text
+def _summary(graph: Graph) -> str:
+    params, nonzero = graph.params(), graph.nonzeros()
+    sparsity = 1 - nonzero / params if params else 0.0
+    return (
+        f"{len(graph.nodes) - 1} layers, {params} parameters ({nonzero} non-zero, sparsity {sparsity:.1%}), "
+        f"{graph.macs()} MACs; input {graph.input.shape} {graph.input.type}, output {graph.output.shape} {graph.output.type}"
+    )
+
+
+def format_info(graph: Graph) -> str:
+    rows = [("layer", "op", "shape", "type", "weights / accumulator", "params", "non-zero", "sparsity", "MACs")]
+    for node in graph.nodes:
+        detail, params, nonzero, sparsity, macs = "", "", "", "", ""
+        if isinstance(node, (Conv2D, Dense)):
+            detail = f"w {node.weight_type} b {node.bias_type} acc {node.accum_type}"
+            params, nonzero = str(node.params()), str(node.nonzeros())
+            sparsity, macs = f"{node.sparsity:.1%}", str(node.macs())
+        shape = "x".join(str(d) for d in node.shape)
+        rows.append((node.name, node.op, shape, str(node.type), detail, params, nonzero, sparsity, macs))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    source = graph.source.get("model", "(unknown)")
+    return f"model {graph.name} (from {source})\n" + "\n".join(lines) + "\n" + _summary(graph)
+
+
+# ----------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lepton-hw", description="Tiny quantized CNNs for FPGAs, bit-exact.")
+    parser.add_argument("--version", action="version", version=f"lepton-hw {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("import", help="QKeras/tf_keras model -> DIR/ir.json + DIR/weights.npz")
+    p.add_argument("model", help="a .h5 or .keras model file")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
+    p.add_argument(
+        "--input-type", default="ap_ufixed<8,0>", metavar="T",
+        help="the input's fixed-point type in ap_fixed syntax (default ap_ufixed<8,0>: Mono8 pixel / 256)",
+    )  # fmt: skip
+    p.add_argument("--force", action="store_true", help="overwrite DIR if it exists")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("info", help="layers, types, parameters, sparsity, MACs of an IR")
+    p.add_argument("dir", metavar="DIR")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("predict", help="run an engine on X.npy, write the exact outputs to Y.npy")
+    p.add_argument("dir", metavar="DIR")
+    p.add_argument("-i", "--input", required=True, metavar="X.npy", help="float array (N, H, W, C) of input values")
+    p.add_argument("-o", "--output", required=True, metavar="Y.npy", help="float64 array (N, outputs)")
+    p.add_argument("--engine", default="ir", help=f"one of {', '.join(ENGINES)} (default ir)")
+    p.set_defaults(func=cmd_predict)
+    return parser
+
+
+def _setup_logging(debug: bool, quiet: bool) -> None:
+    level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("lepton-hw: %(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(level)
+    log.propagate = False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.debug, args.quiet)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except UserError as err:
+        if args.debug:
+            raise
+        print(f"lepton-hw: error: {err}", file=sys.stderr)
+        return err.exit_status
+    except KeyboardInterrupt:
+        print("lepton-hw: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

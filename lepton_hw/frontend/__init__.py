@@ -1,0 +1,1 @@
+"""Frontends: models from other tools -> lepton_hw IR."""

@@ -1,0 +1,177 @@
+"""The integer interpreter of the IR: the golden model every other engine is checked against.
+
+Everything is computed on raw integers (value * 2**frac). Multiply-accumulates run as float64
+matrix products (BLAS) when the accumulator has at most 52 bits, where every partial sum is
+an integer that float64 holds exactly; as int64 products up to 61 bits; and on Python
+integers beyond that. The three paths give the same integers; only the speed differs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from lepton_hw.errors import InputDataError
+from lepton_hw.ir.fixed import INT64_SAFE_BITS, FixedType, as_exact_array
+from lepton_hw.ir.graph import (
+    AvgPool2D,
+    Conv2D,
+    Dense,
+    Flatten,
+    Graph,
+    Input,
+    MaxPool2D,
+    Node,
+    ReLU,
+    Requantize,
+    same_padding,
+)
+
+log = logging.getLogger(__name__)
+
+FLOAT64_EXACT_BITS = 52  # |partial sums| < 2**52: every integer exact in a float64 significand
+
+
+def quantize_input(graph: Graph, x: Any) -> np.ndarray:
+    """Raw integers of float input samples; each value must be exact in the input type."""
+    node = graph.input
+    array = np.asarray(x)
+    if array.dtype.kind not in "fiu":
+        raise InputDataError(f"input samples must be a numeric array, got dtype {array.dtype}")
+    expected = tuple(node.shape)
+    if array.ndim == len(expected) and array.shape == expected:
+        array = array[None]
+    if array.shape[1:] != expected:
+        raise InputDataError(
+            f"input shape {array.shape} does not match the model's input: expected (N, {', '.join(map(str, expected))})"
+        )
+    flat = np.asarray(array, dtype=np.float64)
+    try:
+        return node.type.from_float(flat, what="input value")
+    except InputDataError as err:
+        bad = _first_bad_sample(node.type, flat)
+        raise InputDataError(f"sample {bad}: {err}") from None
+
+
+def _first_bad_sample(t: FixedType, x: np.ndarray) -> int:
+    scaled = np.ldexp(x, t.frac)
+    bad = ~np.isfinite(x) | (np.rint(scaled) != scaled) | (scaled < t.min_raw) | (scaled > t.max_raw)
+    return int(np.argwhere(bad.reshape(len(x), -1).any(axis=1))[0][0])
+
+
+def run(graph: Graph, x_raw: np.ndarray, *, keep: bool = False) -> np.ndarray | dict[str, np.ndarray]:
+    """Run the graph on raw input integers of shape (N, *input shape).
+
+    Returns the raw output integers (N, *output shape), or with ``keep`` every node's output
+    by name (for locating the first layer where two engines disagree).
+    """
+    x = as_exact_array(x_raw, graph.input.type.width)
+    if x.shape[1:] != tuple(graph.input.shape):
+        raise InputDataError(f"raw input shape {x.shape} does not match (N, {graph.input.shape})")
+    outputs: dict[str, np.ndarray] = {graph.input.name: x}
+    in_type = graph.input.type
+    for node in graph.nodes[1:]:
+        x = _KERNELS[type(node)](node, x, in_type)
+        in_type = node.type
+        if keep:
+            outputs[node.name] = x
+    return outputs if keep else x
+
+
+def run_float(graph: Graph, x: Any) -> np.ndarray:
+    """Float input samples in, float64 output values out (exact: the output type has <= 53 bits)."""
+    raw = run(graph, quantize_input(graph, x))
+    assert isinstance(raw, np.ndarray)
+    return graph.output.type.to_float(raw)
+
+
+# ----------------------------------------------------------------------------- kernels
+def _mac(node: Conv2D | Dense, patches: np.ndarray, in_type: FixedType) -> np.ndarray:
+    """Exact ``patches @ weight + bias`` on the accumulator's grid, then cast to the node's type."""
+    acc = node.accum_type
+    product_frac = in_type.frac + node.weight_type.frac
+    weight = node.weight.reshape(-1, node.weight.shape[-1])
+    if acc.width <= FLOAT64_EXACT_BITS:
+        total = np.rint(patches.astype(np.float64) @ weight.astype(np.float64)).astype(np.int64)
+    elif acc.width <= INT64_SAFE_BITS:
+        total = patches.astype(np.int64) @ weight.astype(np.int64)
+    else:
+        log.debug("%s: %d-bit accumulator, computing on Python integers", node.name, acc.width)
+        total = as_exact_array(patches, acc.width + 2) @ as_exact_array(weight, acc.width + 2)
+    total = as_exact_array(total, acc.width + 2)
+    total = total << (acc.frac - product_frac)
+    bias = as_exact_array(node.bias, acc.width + 2) << (acc.frac - node.bias_type.frac)
+    total = total + bias
+    return node.type.convert_frac(total, acc.frac, acc.width)
+
+
+def _windows(x: np.ndarray, kernel: tuple[int, int], strides: tuple[int, int]) -> np.ndarray:
+    """(N, OH, OW, KH, KW, C) windows of a padded (N, H, W, C) array."""
+    view = sliding_window_view(x, kernel, axis=(1, 2))  # (N, H', W', C, KH, KW)
+    view = view[:, :: strides[0], :: strides[1]]
+    return view.transpose(0, 1, 2, 4, 5, 3)
+
+
+def _pad(x: np.ndarray, node: Conv2D | MaxPool2D | AvgPool2D, kernel: tuple[int, int], value: int) -> np.ndarray:
+    if node.padding == "valid":
+        return x
+    pads = [same_padding(x.shape[1 + a], kernel[a], node.strides[a]) for a in (0, 1)]
+    return np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)), constant_values=value)
+
+
+def _conv2d(node: Conv2D, x: np.ndarray, in_type: FixedType) -> np.ndarray:
+    kernel = node.kernel_size
+    windows = _windows(_pad(x, node, kernel, 0), kernel, node.strides)
+    n, oh, ow = windows.shape[:3]
+    patches = windows.reshape(n * oh * ow, -1)
+    return _mac(node, patches, in_type).reshape(n, oh, ow, -1)
+
+
+def _dense(node: Dense, x: np.ndarray, in_type: FixedType) -> np.ndarray:
+    return _mac(node, x, in_type)
+
+
+def _relu(node: ReLU, x: np.ndarray, in_type: FixedType) -> np.ndarray:
+    return node.type.convert(np.where(x > 0, x, 0).astype(x.dtype), in_type)
+
+
+def _requantize(node: Requantize, x: np.ndarray, in_type: FixedType) -> np.ndarray:
+    return node.type.convert(x, in_type)
+
+
+def _maxpool(node: MaxPool2D, x: np.ndarray, in_type: FixedType) -> np.ndarray:
+    # Padding with the type's minimum never wins against a real element (each window has one).
+    windows = _windows(_pad(x, node, node.pool_size, in_type.min_raw), node.pool_size, node.strides)
+    return windows.max(axis=(3, 4))
+
+
+def _avgpool(node: AvgPool2D, x: np.ndarray, in_type: FixedType) -> np.ndarray:
+    windows = _windows(_pad(x, node, node.pool_size, 0), node.pool_size, node.strides)
+    sums = windows.sum(axis=(3, 4))
+    ones = np.ones((1, *x.shape[1:3], 1), dtype=np.int64)
+    counts = _windows(_pad(ones, node, node.pool_size, 0), node.pool_size, node.strides).sum(axis=(3, 4))
+    return node.type.convert_ratio(sums, counts, in_type.frac)
+
+
+def _flatten(node: Flatten, x: np.ndarray, in_type: FixedType) -> np.ndarray:
+    return x.reshape(x.shape[0], -1)
+
+
+def _input(node: Input, x: np.ndarray, in_type: FixedType) -> np.ndarray:  # pragma: no cover
+    raise AssertionError("the Input node is not run")
+
+
+_KERNELS: dict[type[Node], Callable[[Any, np.ndarray, FixedType], np.ndarray]] = {
+    Input: _input,
+    Conv2D: _conv2d,
+    Dense: _dense,
+    ReLU: _relu,
+    Requantize: _requantize,
+    MaxPool2D: _maxpool,
+    AvgPool2D: _avgpool,
+    Flatten: _flatten,
+}
