@@ -21,6 +21,7 @@ test-slow: install
 lint: install
 	$(VENV)/bin/ruff check lepton_hw tests bench examples
 	$(VENV)/bin/ruff format --check lepton_hw tests bench examples
+	$(VENV)/bin/mypy lepton_hw
 
 bench: install
 	$(PY) bench/bench_interp.py

@@ -66,7 +66,16 @@ def run() -> int:
         ["import", str(OUT / "model.h5"), "-o", str(OUT / "ir"), "--force"],
         ["info", str(OUT / "ir")],
         ["predict", str(OUT / "ir"), "-i", str(OUT / "x_test.npy"), "-o", str(OUT / "y_ir.npy"), "--engine", "ir"],
-        ["predict", str(OUT / "ir"), "-i", str(OUT / "x_test.npy"), "-o", str(OUT / "y_keras.npy"), "--engine", "keras"],
+        [
+            "predict",
+            str(OUT / "ir"),
+            "-i",
+            str(OUT / "x_test.npy"),
+            "-o",
+            str(OUT / "y_keras.npy"),
+            "--engine",
+            "keras",
+        ],
     ]
     for argv in steps:
         print(f"\n$ lepton-hw {' '.join(argv)}")
@@ -78,7 +87,10 @@ def run() -> int:
     mismatches = int(np.count_nonzero(y_ir != y_keras))
     accuracy = float(np.mean(np.argmax(y_ir, axis=1) == y[split:]))
     print(f"\ntest accuracy (integer interpreter): {accuracy:.1%} on {len(y_ir)} digits")
-    print(f"bit-exact, interpreter vs Keras: {'yes' if mismatches == 0 else 'NO'} ({mismatches} of {y_ir.size} values differ)")
+    print(
+        f"bit-exact, interpreter vs Keras: {'yes' if mismatches == 0 else 'NO'} "
+        f"({mismatches} of {y_ir.size} values differ)"
+    )
     print(f"done in {time.time() - start:.0f} s; outputs in {OUT}/")
     return 0 if mismatches == 0 else 1
 

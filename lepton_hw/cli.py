@@ -101,7 +101,8 @@ def _summary(graph: Graph) -> str:
     sparsity = 1 - nonzero / params if params else 0.0
     return (
         f"{len(graph.nodes) - 1} layers, {params} parameters ({nonzero} non-zero, sparsity {sparsity:.1%}), "
-        f"{graph.macs()} MACs; input {graph.input.shape} {graph.input.type}, output {graph.output.shape} {graph.output.type}"
+        f"{graph.macs()} MACs; input {graph.input.shape} {graph.input.type}, "
+        f"output {graph.output.shape} {graph.output.type}"
     )
 
 
@@ -116,7 +117,7 @@ def format_info(graph: Graph) -> str:
         shape = "x".join(str(d) for d in node.shape)
         rows.append((node.name, node.op, shape, str(node.type), detail, params, nonzero, sparsity, macs))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     source = graph.source.get("model", "(unknown)")
     return f"model {graph.name} (from {source})\n" + "\n".join(lines) + "\n" + _summary(graph)

@@ -37,9 +37,9 @@ def logits_model(graph: Graph) -> Any:
     for layer in model.layers:
         if type(layer).__name__ == "InputLayer":
             continue
-        if layer.name == output_layer and graph.source.get("softmax_dropped") == "true":
-            if getattr(getattr(layer, "activation", None), "__name__", "") == "softmax":
-                layer.activation = keras.activations.linear
+        drop_softmax = layer.name == output_layer and graph.source.get("softmax_dropped") == "true"
+        if drop_softmax and getattr(getattr(layer, "activation", None), "__name__", "") == "softmax":
+            layer.activation = keras.activations.linear
         x = layer(x)
         if layer.name == output_layer:
             break

@@ -72,7 +72,7 @@ def load_keras_model(path: Path | str) -> Any:
     try:
         with tfmot.sparsity.keras.prune_scope():
             model = keras.models.load_model(path, custom_objects=qkeras_custom_objects(), compile=False)
-    except Exception as err:  # noqa: BLE001 - Keras raises anything on a corrupt file
+    except Exception as err:
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ModelLoadError(f"cannot read model file {path}: {reason}") from None
     return tfmot.sparsity.keras.strip_pruning(model)
@@ -146,9 +146,10 @@ def convert_model(model: Any, input_type: FixedType = DEFAULT_INPUT_TYPE) -> Gra
 def _check_chain(model: Any, layers: list[Any]) -> None:
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise UnsupportedLayerError("the model must have one input and one output (a chain of layers)")
-    for prev, layer in zip([None, *layers], layers):
+    for index, layer in enumerate(layers):
+        prev = layers[index - 1] if index else None
         sources = set()
-        for node in layer._inbound_nodes:  # noqa: SLF001 - Keras keeps the graph's edges here
+        for node in layer._inbound_nodes:
             parents = node.inbound_layers if isinstance(node.inbound_layers, list) else [node.inbound_layers]
             sources |= {p.name for p in parents if type(p).__name__ != "InputLayer"}
         expected = set() if prev is None else {prev.name}
@@ -230,7 +231,7 @@ def _weighted_layer(layer: Any, b: _Builder) -> None:
         out_shape = tuple(int(d) for d in layer.output_shape[1:])
         node = Conv2D(
             layer.name, out_shape, acc, weight, bias, weight_type, bias_type, acc,
-            tuple(int(s) for s in layer.strides), str(layer.padding),
+            _pair(layer.strides), str(layer.padding),
         )  # fmt: skip
     b.add(node, layer.name)
 
@@ -256,9 +257,12 @@ def _quantized_integers(layer: Any, what: str, quantizer: Any, values: Any) -> t
                 "they cannot be represented exactly in fixed point",
             )
     raw = np.rint(np.ldexp(quantized, frac)).astype(np.int64)
-    if declared is not None and frac == declared.frac and raw.min(initial=0) >= declared.min_raw and raw.max(
-        initial=0
-    ) <= declared.max_raw:
+    if (
+        declared is not None
+        and frac == declared.frac
+        and raw.min(initial=0) >= declared.min_raw
+        and raw.max(initial=0) <= declared.max_raw
+    ):
         return raw, declared
     # Power-of-two scales ('auto_po2') or unquantized exact values: the narrowest type that holds them.
     rounding, overflow = (declared.rounding, declared.overflow) if declared else ("TRN", "WRAP")
@@ -345,8 +349,7 @@ def _pooling(layer: Any, b: _Builder) -> None:
         raise _unsupported(layer, "only data_format='channels_last' is supported")
     if len(b.shape) != 3:
         raise _unsupported(layer, f"2-D pooling needs a (height, width, channels) input, got {b.shape}")
-    pool = tuple(int(p) for p in layer.pool_size)
-    strides = tuple(int(s) for s in layer.strides)
+    pool, strides = _pair(layer.pool_size), _pair(layer.strides)
     padding = str(layer.padding)
     out_shape = tuple(int(d) for d in layer.output_shape[1:])
     if type(layer).__name__ == "MaxPooling2D":
@@ -365,6 +368,11 @@ def _pooling(layer: Any, b: _Builder) -> None:
     t = b.type
     out = FixedType(t.signed, t.width + extra, t.integer, "TRN", "WRAP")
     b.add(AvgPool2D(layer.name, out_shape, out, pool, strides, padding), layer.name)
+
+
+def _pair(values: Any) -> tuple[int, int]:
+    first, second = (int(v) for v in values)
+    return first, second
 
 
 def _pool_counts(size: tuple[int, ...], pool: tuple[int, ...], strides: tuple[int, ...], padding: str) -> set[int]:

@@ -49,13 +49,9 @@ class FixedType:
         if not isinstance(self.integer, int):
             raise FixedTypeError(f"fixed-point integer bits must be an integer, got {self.integer!r}")
         if self.rounding not in ROUNDING_MODES:
-            raise FixedTypeError(
-                f"unknown rounding mode {self.rounding!r}; accepted: {', '.join(ROUNDING_MODES)}"
-            )
+            raise FixedTypeError(f"unknown rounding mode {self.rounding!r}; accepted: {', '.join(ROUNDING_MODES)}")
         if self.overflow not in OVERFLOW_MODES:
-            raise FixedTypeError(
-                f"unknown overflow mode {self.overflow!r}; accepted: {', '.join(OVERFLOW_MODES)}"
-            )
+            raise FixedTypeError(f"unknown overflow mode {self.overflow!r}; accepted: {', '.join(OVERFLOW_MODES)}")
 
     # ----------------------------------------------------------------- properties
     @property
@@ -190,20 +186,17 @@ class FixedType:
 
     def _handle_overflow(self, values: np.ndarray) -> np.ndarray:
         lo, hi = self.min_raw, self.max_raw
+        if values.size == 0 or (lo <= values.min() and values.max() <= hi):
+            return values  # nothing overflows: every mode leaves the values alone
         if self.overflow == "WRAP":
-            modulus = 1 << self.width
-            wrapped = values & (modulus - 1)
-            if self.signed:
-                wrapped = np.where(wrapped > hi, wrapped - modulus, wrapped)
-            return _same_kind(wrapped, values)
+            return _same_kind(((values - lo) & ((1 << self.width) - 1)) + lo, values)
         if self.overflow == "SAT":
-            return np.where(values > hi, hi, np.where(values < lo, lo, values)).astype(values.dtype)
+            return np.clip(values, lo, hi)
         if self.overflow == "SAT_ZERO":
             return np.where((values > hi) | (values < lo), 0, values).astype(values.dtype)
         # SAT_SYM: a signed type's range becomes symmetric, -max..max: ap_fixed maps the most
         # negative value itself to -max too (checked against the headers in the tests).
-        sym_lo = -hi if self.signed else lo
-        return np.where(values > hi, hi, np.where(values < sym_lo, sym_lo, values)).astype(values.dtype)
+        return np.clip(values, -hi if self.signed else lo, hi)
 
     def from_float(self, values: Any, what: str = "value") -> np.ndarray:
         """Raw integers of exactly representable float values; raises if one is not exact."""
@@ -232,18 +225,28 @@ class FixedType:
 
     def contains(self, other: FixedType) -> bool:
         """True when every value of ``other`` is a value of this type (no rounding, no overflow)."""
-        return (
-            self.frac >= other.frac
-            and self.max_value >= other.max_value
-            and self.min_value <= other.min_value
-        )
+        return self.frac >= other.frac and self.max_value >= other.max_value and self.min_value <= other.min_value
 
 
 def _round_shift(values: np.ndarray, shift: int, rounding: str) -> np.ndarray:
     """Divide by ``2**shift`` with one of the ap_fixed rounding modes."""
+    half = 1 << (shift - 1)
+    # The common modes as one add and one arithmetic shift (floor division by 2**shift).
+    if rounding == "TRN":
+        return values >> shift
+    if rounding == "RND":
+        return (values + half) >> shift
+    if rounding == "RND_MIN_INF":
+        return (values + (half - 1)) >> shift
+    if rounding == "RND_CONV":  # a tie rounds up exactly when the floor is odd
+        out = values >> shift
+        out &= 1
+        out += values
+        out += half - 1
+        out >>= shift
+        return out
     floor = values >> shift
     rest = values - (floor << shift)  # 0 <= rest < 2**shift
-    half = 1 << (shift - 1)
     up = _rounding_increment(rounding, rest != 0, rest > half, rest == half, values < 0, floor)
     return _same_kind(floor + up.astype(floor.dtype), floor)
 

@@ -23,8 +23,9 @@ Semantics of each node (the interpreter in :mod:`lepton_hw.ir.interp` is the ref
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import ClassVar, Iterator
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -66,7 +67,7 @@ class Node:
     def __hash__(self) -> int:
         return hash((self.op, self.name))
 
-    def replace(self, **changes: object) -> Node:
+    def replace(self, **changes: Any) -> Node:
         return dataclasses.replace(self, **changes)
 
     @property
@@ -203,7 +204,9 @@ def output_shape(node: Node, input_shape: Shape) -> Shape:
             raise IRError(f"{where}: window {kernel} does not fit input {input_shape[:2]} with {node.padding} padding")
         if isinstance(node, Conv2D):
             if node.weight.ndim != 4 or node.weight.shape[2] != input_shape[2]:
-                raise IRError(f"{where}: kernel shape {node.weight.shape} does not match {input_shape[2]} input channels")
+                raise IRError(
+                    f"{where}: kernel shape {node.weight.shape} does not match {input_shape[2]} input channels"
+                )
             return (size[0], size[1], int(node.weight.shape[3]))
         return (size[0], size[1], input_shape[2])
     if isinstance(node, Dense):
@@ -235,7 +238,10 @@ class Graph:
                 raise IRError(f"node {node.name!r}: only the first node may be an Input")
             expected = output_shape(node, shape)
             if tuple(node.shape) != expected:
-                raise IRError(f"node {node.name!r} ({node.op}): shape {node.shape} does not follow from input {shape}; expected {expected}")
+                raise IRError(
+                    f"node {node.name!r} ({node.op}): shape {node.shape} does not follow from input {shape}; "
+                    f"expected {expected}"
+                )
             shape = expected
 
     def __iter__(self) -> Iterator[Node]:

@@ -90,22 +90,36 @@ def run_float(graph: Graph, x: Any) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- kernels
+def _compute_array(x: np.ndarray, acc: FixedType) -> np.ndarray:
+    """The array type a layer multiplies in: float64 (BLAS, exact to 52 bits), int64, or Python ints."""
+    if acc.width <= FLOAT64_EXACT_BITS:
+        return x.astype(np.float64)
+    if acc.width <= INT64_SAFE_BITS:
+        return x.astype(np.int64)
+    log.debug("%d-bit accumulator: computing on Python integers", acc.width)
+    return as_exact_array(x, acc.width + 2)
+
+
 def _mac(node: Conv2D | Dense, patches: np.ndarray, in_type: FixedType) -> np.ndarray:
-    """Exact ``patches @ weight + bias`` on the accumulator's grid, then cast to the node's type."""
+    """Exact ``patches @ weight + bias`` on the accumulator's grid, then cast to the node's type.
+
+    ``patches`` is already in the compute array type of :func:`_compute_array`.
+    """
     acc = node.accum_type
     product_frac = in_type.frac + node.weight_type.frac
-    weight = node.weight.reshape(-1, node.weight.shape[-1])
-    if acc.width <= FLOAT64_EXACT_BITS:
-        total = np.rint(patches.astype(np.float64) @ weight.astype(np.float64)).astype(np.int64)
-    elif acc.width <= INT64_SAFE_BITS:
-        total = patches.astype(np.int64) @ weight.astype(np.int64)
-    else:
-        log.debug("%s: %d-bit accumulator, computing on Python integers", node.name, acc.width)
-        total = as_exact_array(patches, acc.width + 2) @ as_exact_array(weight, acc.width + 2)
-    total = as_exact_array(total, acc.width + 2)
-    total = total << (acc.frac - product_frac)
+    weight = _compute_array(node.weight.reshape(-1, node.weight.shape[-1]), acc)
     bias = as_exact_array(node.bias, acc.width + 2) << (acc.frac - node.bias_type.frac)
-    total = total + bias
+    total = patches @ weight
+    if total.dtype == np.float64:
+        # Exact: every partial sum, scaled sum and biased sum is an integer below 2**52.
+        if acc.frac != product_frac:
+            total *= float(1 << (acc.frac - product_frac))
+        total += bias.astype(np.float64)
+        total = total.astype(np.int64)
+    else:
+        total = (total << (acc.frac - product_frac)) + bias
+    if node.type.contains(acc):
+        return total << (node.type.frac - acc.frac)  # nothing to round or saturate
     return node.type.convert_frac(total, acc.frac, acc.width)
 
 
@@ -125,18 +139,18 @@ def _pad(x: np.ndarray, node: Conv2D | MaxPool2D | AvgPool2D, kernel: tuple[int,
 
 def _conv2d(node: Conv2D, x: np.ndarray, in_type: FixedType) -> np.ndarray:
     kernel = node.kernel_size
-    windows = _windows(_pad(x, node, kernel, 0), kernel, node.strides)
+    windows = _windows(_pad(_compute_array(x, node.accum_type), node, kernel, 0), kernel, node.strides)
     n, oh, ow = windows.shape[:3]
     patches = windows.reshape(n * oh * ow, -1)
     return _mac(node, patches, in_type).reshape(n, oh, ow, -1)
 
 
 def _dense(node: Dense, x: np.ndarray, in_type: FixedType) -> np.ndarray:
-    return _mac(node, x, in_type)
+    return _mac(node, _compute_array(x, node.accum_type), in_type)
 
 
 def _relu(node: ReLU, x: np.ndarray, in_type: FixedType) -> np.ndarray:
-    return node.type.convert(np.where(x > 0, x, 0).astype(x.dtype), in_type)
+    return node.type.convert(np.maximum(x, 0), in_type)
 
 
 def _requantize(node: Requantize, x: np.ndarray, in_type: FixedType) -> np.ndarray:
@@ -145,8 +159,13 @@ def _requantize(node: Requantize, x: np.ndarray, in_type: FixedType) -> np.ndarr
 
 def _maxpool(node: MaxPool2D, x: np.ndarray, in_type: FixedType) -> np.ndarray:
     # Padding with the type's minimum never wins against a real element (each window has one).
-    windows = _windows(_pad(x, node, node.pool_size, in_type.min_raw), node.pool_size, node.strides)
-    return windows.max(axis=(3, 4))
+    padded = _pad(x, node, node.pool_size, in_type.min_raw)
+    (ph, pw), (sh, sw) = node.pool_size, node.strides
+    if (ph, pw) == (sh, sw):  # non-overlapping windows: a reshape, much faster than a window view
+        n, c = padded.shape[0], padded.shape[3]
+        oh, ow = node.shape[0], node.shape[1]
+        return padded[:, : oh * ph, : ow * pw].reshape(n, oh, ph, ow, pw, c).max(axis=(2, 4))
+    return _windows(padded, node.pool_size, node.strides).max(axis=(3, 4))
 
 
 def _avgpool(node: AvgPool2D, x: np.ndarray, in_type: FixedType) -> np.ndarray:

@@ -56,9 +56,11 @@ def graph_to_json(graph: Graph) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
 def graph_from_json(doc: dict[str, Any], arrays: dict[str, np.ndarray]) -> Graph:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise IRError(f"not a lepton_hw IR document (expected \"format\": \"{FORMAT}\")")
+        raise IRError(f'not a lepton_hw IR document (expected "format": "{FORMAT}")')
     if doc.get("version") != VERSION:
-        raise IRError(f"IR schema version {doc.get('version')!r} is not supported; this lepton_hw reads version {VERSION}")
+        raise IRError(
+            f"IR schema version {doc.get('version')!r} is not supported; this lepton_hw reads version {VERSION}"
+        )
     nodes: list[Node] = []
     for i, entry in enumerate(doc.get("nodes", [])):
         op = entry.get("op")

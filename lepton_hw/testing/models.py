@@ -86,7 +86,9 @@ def random_spec(seed: int, max_size: int = 16) -> ModelSpec:
                 layers.append(_random_activation_layer(rng))
             if rng.random() < 0.5 and min(h, w) >= 2:
                 pool_padding = str(rng.choice(["valid", "same"])) if (h % 2 == 0 and w % 2 == 0) else "valid"
-                layers.append(LayerSpec(str(rng.choice(["pool_max", "pool_avg"])), {"size": 2, "padding": pool_padding}))
+                layers.append(
+                    LayerSpec(str(rng.choice(["pool_max", "pool_avg"])), {"size": 2, "padding": pool_padding})
+                )
                 h, w = (h - 2) // 2 + 1, (w - 2) // 2 + 1
             if min(h, w) < 1:  # pragma: no cover - sizes above keep h, w >= 1
                 break
@@ -130,7 +132,9 @@ def _random_activation_layer(rng: np.random.Generator) -> LayerSpec:
         return LayerSpec("act_relu", {"bits": bits, "integer": int(rng.integers(0, 3))})
     if roll < 0.9:
         bits = int(rng.integers(3, 9))
-        return LayerSpec("act_bits", {"bits": bits, "integer": int(rng.integers(0, 3)), "symmetric": bool(rng.random() < 0.3)})
+        return LayerSpec(
+            "act_bits", {"bits": bits, "integer": int(rng.integers(0, 3)), "symmetric": bool(rng.random() < 0.3)}
+        )
     return LayerSpec("relu")
 
 

@@ -23,10 +23,20 @@ def _small_model(extra_layer: Any = None, kernel_quantizer: str = "quantized_bit
     keras = _keras()
     import qkeras
 
-    layers = [keras.Input((6, 6, 1)), qkeras.QConv2D(2, 3, kernel_quantizer=kernel_quantizer, bias_quantizer="quantized_bits(4,0,alpha=1)", name="conv")]
+    layers = [
+        keras.Input((6, 6, 1)),
+        qkeras.QConv2D(
+            2, 3, kernel_quantizer=kernel_quantizer, bias_quantizer="quantized_bits(4,0,alpha=1)", name="conv"
+        ),
+    ]
     if extra_layer is not None:
         layers.append(extra_layer)
-    layers += [keras.layers.Flatten(name="flat"), qkeras.QDense(3, kernel_quantizer="quantized_bits(4,0,alpha=1)", bias_quantizer="quantized_bits(4,0,alpha=1)", name="out")]
+    layers += [
+        keras.layers.Flatten(name="flat"),
+        qkeras.QDense(
+            3, kernel_quantizer="quantized_bits(4,0,alpha=1)", bias_quantizer="quantized_bits(4,0,alpha=1)", name="out"
+        ),
+    ]
     return keras.Sequential(layers)
 
 
@@ -43,7 +53,9 @@ def _nothing_written(parent: Path, name: str) -> None:
     assert [p.name for p in parent.iterdir() if p.name.startswith(f".{name}")] == []
 
 
-def test_unsupported_layer_names_layer_class_and_supported_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unsupported_layer_names_layer_class_and_supported_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     model = _small_model(_keras().layers.UpSampling2D(name="upsample"))
     model.save(tmp_path / "m.h5")
     status, _, err = run_cli(["import", str(tmp_path / "m.h5"), "-o", str(tmp_path / "ir")], capsys)
@@ -59,7 +71,9 @@ def test_unsupported_layer_names_layer_class_and_supported_list(tmp_path: Path, 
         (lambda k: k.layers.Activation("softmax", name="sm"), ("'sm'", "softmax", "last layer")),
     ],
 )
-def test_inexact_layers_say_why(tmp_path: Path, capsys: pytest.CaptureFixture[str], layer_factory: Any, needles: tuple[str, ...]) -> None:
+def test_inexact_layers_say_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], layer_factory: Any, needles: tuple[str, ...]
+) -> None:
     _small_model(layer_factory(_keras())).save(tmp_path / "m.h5")
     status, _, err = run_cli(["import", str(tmp_path / "m.h5"), "-o", str(tmp_path / "ir")], capsys)
     _assert_user_error(status, err, *needles)
@@ -120,7 +134,9 @@ def test_existing_output_needs_force(imported: Path, capsys: pytest.CaptureFixtu
 
 
 def test_bad_input_type(imported: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    status, _, err = run_cli(["import", str(imported / "m.h5"), "-o", str(imported / "ir2"), "--input-type", "float32"], capsys)
+    status, _, err = run_cli(
+        ["import", str(imported / "m.h5"), "-o", str(imported / "ir2"), "--input-type", "float32"], capsys
+    )
     _assert_user_error(status, err, "'float32'", "ap_fixed<W,I")
     _nothing_written(imported, "ir2")
 
@@ -132,36 +148,72 @@ def test_bad_input_type(imported: Path, capsys: pytest.CaptureFixture[str]) -> N
         (np.zeros((3, 6, 6)), ("input shape (3, 6, 6)", "(N, 6, 6, 1)")),
     ],
 )
-def test_predict_rejects_bad_shapes(imported: Path, capsys: pytest.CaptureFixture[str], x: Any, needles: tuple[str, ...]) -> None:
+def test_predict_rejects_bad_shapes(
+    imported: Path, capsys: pytest.CaptureFixture[str], x: Any, needles: tuple[str, ...]
+) -> None:
     np.save(imported / "x_bad.npy", x)
-    status, _, err = run_cli(["predict", str(imported / "ir"), "-i", str(imported / "x_bad.npy"), "-o", str(imported / "y.npy")], capsys)
+    status, _, err = run_cli(
+        ["predict", str(imported / "ir"), "-i", str(imported / "x_bad.npy"), "-o", str(imported / "y.npy")], capsys
+    )
     _assert_user_error(status, err, *needles)
     _nothing_written(imported, "y.npy")
 
 
 @pytest.mark.parametrize("engine", ["ir", "keras"])
-def test_predict_names_the_unrepresentable_sample_and_value(imported: Path, capsys: pytest.CaptureFixture[str], engine: str) -> None:
+def test_predict_names_the_unrepresentable_sample_and_value(
+    imported: Path, capsys: pytest.CaptureFixture[str], engine: str
+) -> None:
     x = np.full((3, 6, 6, 1), 0.5)
     x[1, 2, 3, 0] = 0.3
     np.save(imported / "x_bad.npy", x)
-    status, _, err = run_cli(["predict", str(imported / "ir"), "-i", str(imported / "x_bad.npy"), "-o", str(imported / "y.npy"), "--engine", engine], capsys)
+    status, _, err = run_cli(
+        [
+            "predict",
+            str(imported / "ir"),
+            "-i",
+            str(imported / "x_bad.npy"),
+            "-o",
+            str(imported / "y.npy"),
+            "--engine",
+            engine,
+        ],
+        capsys,
+    )
     _assert_user_error(status, err, "sample 1", "0.3", "ap_ufixed<8,0>")
     _nothing_written(imported, "y.npy")
 
 
 def test_predict_unknown_engine_and_bad_files(imported: Path, capsys: pytest.CaptureFixture[str]) -> None:
     np.save(imported / "x.npy", np.zeros((2, 6, 6, 1)))
-    status, _, err = run_cli(["predict", str(imported / "ir"), "-i", str(imported / "x.npy"), "-o", str(imported / "y.npy"), "--engine", "gpu"], capsys)
+    status, _, err = run_cli(
+        [
+            "predict",
+            str(imported / "ir"),
+            "-i",
+            str(imported / "x.npy"),
+            "-o",
+            str(imported / "y.npy"),
+            "--engine",
+            "gpu",
+        ],
+        capsys,
+    )
     _assert_user_error(status, err, "unknown engine 'gpu'", "accepted: ir, keras")
     (imported / "x.txt").write_text("1 2 3")
-    status, _, err = run_cli(["predict", str(imported / "ir"), "-i", str(imported / "x.txt"), "-o", str(imported / "y.npy")], capsys)
+    status, _, err = run_cli(
+        ["predict", str(imported / "ir"), "-i", str(imported / "x.txt"), "-o", str(imported / "y.npy")], capsys
+    )
     _assert_user_error(status, err, "x.txt")
-    status, _, err = run_cli(["predict", str(imported / "nothing"), "-i", str(imported / "x.npy"), "-o", str(imported / "y.npy")], capsys)
+    status, _, err = run_cli(
+        ["predict", str(imported / "nothing"), "-i", str(imported / "x.npy"), "-o", str(imported / "y.npy")], capsys
+    )
     _assert_user_error(status, err, "ir.json", "lepton-hw import")
     _nothing_written(imported, "y.npy")
 
 
-def test_keras_engine_refuses_a_changed_source_model(imported: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_keras_engine_refuses_a_changed_source_model(
+    imported: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     import shutil
 
     shutil.copytree(imported / "ir", tmp_path / "ir")
@@ -170,5 +222,17 @@ def test_keras_engine_refuses_a_changed_source_model(imported: Path, capsys: pyt
     assert status == 0, err
     _small_model().save(tmp_path / "m.h5")  # new random weights
     np.save(tmp_path / "x.npy", np.zeros((2, 6, 6, 1)))
-    status, _, err = run_cli(["predict", str(tmp_path / "ir"), "-i", str(tmp_path / "x.npy"), "-o", str(tmp_path / "y.npy"), "--engine", "keras"], capsys)
+    status, _, err = run_cli(
+        [
+            "predict",
+            str(tmp_path / "ir"),
+            "-i",
+            str(tmp_path / "x.npy"),
+            "-o",
+            str(tmp_path / "y.npy"),
+            "--engine",
+            "keras",
+        ],
+        capsys,
+    )
     _assert_user_error(status, err, "changed since it was imported")

@@ -34,7 +34,9 @@ def _check_seed(seed: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     outputs = {}
     for engine in ("ir", "keras"):
         y_path = tmp_path / f"y_{engine}.npy"
-        status, _, err = run_cli(["predict", str(ir_dir), "-i", str(tmp_path / "x.npy"), "-o", str(y_path), "--engine", engine], capsys)
+        status, _, err = run_cli(
+            ["predict", str(ir_dir), "-i", str(tmp_path / "x.npy"), "-o", str(y_path), "--engine", engine], capsys
+        )
         assert status == 0, err
         outputs[engine] = np.load(y_path)
     y_ir, y_keras = outputs["ir"], outputs["keras"]

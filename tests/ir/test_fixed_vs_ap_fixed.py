@@ -41,11 +41,11 @@ def _program(cases: list[tuple[FixedType, FixedType]]) -> str:
         '#include "ap_fixed.h"',
         "template <typename S, typename D, int SW, int DW> void run(int id) {",
         "  unsigned long long bits;",
-        "  while (std::scanf(\"%llx\", &bits) == 1) {",
+        '  while (std::scanf("%llx", &bits) == 1) {',
         "    if (bits == ~0ULL) break;",
         "    S s; s.range(SW - 1, 0) = bits;",
         "    D d = s;",
-        "    std::printf(\"%d %llx\\n\", id, (unsigned long long)d.range(DW - 1, 0).to_uint64());",
+        '    std::printf("%d %llx\\n", id, (unsigned long long)d.range(DW - 1, 0).to_uint64());',
         "  }",
         "}",
         "int main() {",
@@ -90,14 +90,16 @@ def test_fixed_type_casts_equal_ap_fixed(ap_fixed_binary: tuple[Path, list[tuple
         raw[:6] = [src.min_raw, src.max_raw, 0, 1, -1 if src.signed else 2, src.max_raw - 1]
         inputs.append(raw)
         stdin_lines += [f"{int(v) & ((1 << src.width) - 1):x}" for v in raw] + [f"{(1 << 64) - 1:x}"]
-    result = subprocess.run([str(binary)], input="\n".join(stdin_lines) + "\n", capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [str(binary)], input="\n".join(stdin_lines) + "\n", capture_output=True, text=True, check=True
+    )
     got: dict[int, list[int]] = {i: [] for i in range(len(cases))}
     for line in result.stdout.split("\n"):
         if line:
             case, bits = line.split()
             got[int(case)].append(_to_signed(int(bits, 16), cases[int(case)][1]))
     checked = 0
-    for i, ((src, dst), raw) in enumerate(zip(cases, inputs)):
+    for i, ((src, dst), raw) in enumerate(zip(cases, inputs, strict=True)):
         expected = np.array(got[i], dtype=np.int64)
         ours = dst.convert(raw, src)
         assert len(expected) == len(raw), f"case {i}: the C++ program printed {len(expected)} of {len(raw)} values"

@@ -22,7 +22,18 @@ def _graph() -> Graph:
     u8 = FixedType(False, 8, 0)
     nodes = (
         Input("in", (6, 6, 1), u8),
-        Conv2D("c", (6, 6, 2), wt, rng.integers(-16, 16, (3, 3, 1, 2)), rng.integers(-128, 128, 2), wt, bt, wt, (1, 1), "same"),
+        Conv2D(
+            "c",
+            (6, 6, 2),
+            wt,
+            rng.integers(-16, 16, (3, 3, 1, 2)),
+            rng.integers(-128, 128, 2),
+            wt,
+            bt,
+            wt,
+            (1, 1),
+            "same",
+        ),
         ReLU("r", (6, 6, 2), FixedType(False, 4, 2, "RND_CONV", "SAT")),
         MaxPool2D("p", (3, 3, 2), FixedType(False, 4, 2, "RND_CONV", "SAT"), (2, 2), (2, 2), "valid"),
         Flatten("f", (18,), FixedType(False, 4, 2, "RND_CONV", "SAT")),
@@ -37,7 +48,7 @@ def test_round_trip_is_exact(tmp_path: Path) -> None:
     loaded = load_graph(tmp_path)
     assert loaded == graph
     assert loaded.source == graph.source
-    assert all(a == b for a, b in zip(loaded.nodes, graph.nodes))
+    assert all(a == b for a, b in zip(loaded.nodes, graph.nodes, strict=True))
     # and a changed weight makes them differ: the comparison can fail
     conv = graph.nodes[1]
     changed = conv.replace(weight=np.where(conv.weight == 0, 1, 0))
@@ -63,5 +74,5 @@ def test_missing_files_say_what_to_run(tmp_path: Path) -> None:
         load_graph(tmp_path)
     save_graph(_graph(), tmp_path)
     (tmp_path / "weights.npz").write_bytes(b"not a zip")
-    with pytest.raises(IRError, match="weights.npz"):
+    with pytest.raises(IRError, match=r"weights\.npz"):
         load_graph(tmp_path)
