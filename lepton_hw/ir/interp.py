@@ -1,9 +1,9 @@
 """The integer interpreter of the IR: the golden model every other engine is checked against.
 
-Everything is computed on raw integers (value * 2**frac). Multiply-accumulates run as float64
-matrix products (BLAS) when the accumulator has at most 52 bits, where every partial sum is
-an integer that float64 holds exactly; as int64 products up to 61 bits; and on Python
-integers beyond that. The three paths give the same integers; only the speed differs.
+Everything is computed on raw integers (value * 2**frac). Multiply-accumulates run as float32
+or float64 matrix products (BLAS) when the accumulator has at most 23 or 52 bits, where every
+partial sum is an integer that the float holds exactly; as int64 products up to 61 bits; and on
+Python integers beyond that. The paths give the same integers; only the speed differs.
 """
 
 from __future__ import annotations
@@ -33,7 +33,11 @@ from lepton_hw.ir.graph import (
 
 log = logging.getLogger(__name__)
 
-FLOAT64_EXACT_BITS = 52  # |partial sums| < 2**52: every integer exact in a float64 significand
+# Accumulators up to these widths are computed in floating point: every partial sum is then
+# an integer of magnitude below 2**23 (float32) or 2**52 (float64), which the float holds exactly.
+FLOAT32_EXACT_BITS = 23
+BATCH = 64  # samples per pass
+FLOAT64_EXACT_BITS = 52
 
 
 def quantize_input(graph: Graph, x: Any) -> np.ndarray:
@@ -72,6 +76,10 @@ def run(graph: Graph, x_raw: np.ndarray, *, keep: bool = False) -> np.ndarray | 
     x = as_exact_array(x_raw, graph.input.type.width)
     if x.shape[1:] != tuple(graph.input.shape):
         raise InputDataError(f"raw input shape {x.shape} does not match (N, {graph.input.shape})")
+    if not keep and len(x) > BATCH:
+        # Batches keep the intermediate arrays in cache: 2-3x faster than one big pass.
+        parts = [run(graph, x[i : i + BATCH]) for i in range(0, len(x), BATCH)]
+        return np.concatenate(parts)  # type: ignore[arg-type]
     outputs: dict[str, np.ndarray] = {graph.input.name: x}
     in_type = graph.input.type
     for node in graph.nodes[1:]:
@@ -91,7 +99,10 @@ def run_float(graph: Graph, x: Any) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- kernels
 def _compute_array(x: np.ndarray, acc: FixedType) -> np.ndarray:
-    """The array type a layer multiplies in: float64 (BLAS, exact to 52 bits), int64, or Python ints."""
+    """The array type a layer multiplies in: float32 or float64 (BLAS; exact while every partial
+    sum is an integer below 2**23 or 2**52), int64, or Python integers."""
+    if acc.width <= FLOAT32_EXACT_BITS:
+        return x.astype(np.float32)
     if acc.width <= FLOAT64_EXACT_BITS:
         return x.astype(np.float64)
     if acc.width <= INT64_SAFE_BITS:
@@ -110,11 +121,11 @@ def _mac(node: Conv2D | Dense, patches: np.ndarray, in_type: FixedType) -> np.nd
     weight = _compute_array(node.weight.reshape(-1, node.weight.shape[-1]), acc)
     bias = as_exact_array(node.bias, acc.width + 2) << (acc.frac - node.bias_type.frac)
     total = patches @ weight
-    if total.dtype == np.float64:
-        # Exact: every partial sum, scaled sum and biased sum is an integer below 2**52.
+    if total.dtype.kind == "f":
+        # Exact: every partial sum, scaled sum and biased sum is an integer the float holds.
         if acc.frac != product_frac:
             total *= float(1 << (acc.frac - product_frac))
-        total += bias.astype(np.float64)
+        total += bias.astype(total.dtype)
         total = total.astype(np.int64)
     else:
         total = (total << (acc.frac - product_frac)) + bias

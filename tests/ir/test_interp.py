@@ -131,15 +131,19 @@ def test_interpreter_equals_reference(padding: str, stride: int, pool: str) -> N
         assert got == _reference(graph, x[sample]), f"sample {sample}"
 
 
-def test_float64_int64_and_python_paths_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_float32_float64_int64_and_python_paths_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(7)
     graph = _build(rng, "same", 1, "avg")
     x = rng.integers(0, 256, size=(6, 9, 8, 2))
     fast = interp.run(graph, x)
+    assert max(n.accum_type.width for n in graph.nodes if hasattr(n, "accum_type")) <= interp.FLOAT32_EXACT_BITS
+    monkeypatch.setattr(interp, "FLOAT32_EXACT_BITS", 0)
+    float64 = interp.run(graph, x)
     monkeypatch.setattr(interp, "FLOAT64_EXACT_BITS", 0)
     int64 = interp.run(graph, x)
     monkeypatch.setattr(interp, "INT64_SAFE_BITS", 0)
     python_ints = interp.run(graph, x)
+    assert np.array_equal(fast, float64)
     assert np.array_equal(fast, int64)
     assert np.array_equal(fast, python_ints)
 
