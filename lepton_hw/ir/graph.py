@@ -16,7 +16,9 @@ Semantics of each node (the interpreter in :mod:`lepton_hw.ir.interp` is the ref
 - ``MaxPool2D``: maximum over the window's non-padded elements, in the input type.
 - ``AvgPool2D``: exact sum over the window's non-padded elements divided by their count
   (TensorFlow's rule), then cast to ``type`` (exact when the count is a power of two and
-  ``type`` has enough fractional bits).
+  ``type`` has enough fractional bits). hls4ml computes ``accum_t(sum) / N`` then casts to the
+  result type: the same numbers when its accum_t carries log2(N) more fractional bits than
+  the input and every window is whole (its io_stream pooling divides by the full N).
 - ``Flatten``: row-major (height, width, channel) order, as Keras flattens NHWC tensors.
 """
 
