@@ -32,6 +32,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     from lepton_hw.ir.serialize import save_graph
 
     input_type = FixedType.parse(args.input_type)
+    if input_type.width > 32:
+        raise InputDataError(f"--input-type {input_type}: at most 32 bits are accepted (inputs are floats in X.npy)")
     out = Path(args.output)
     if out.exists() and not args.force:  # fail before the slow model load
         from lepton_hw.errors import OutputExistsError
@@ -61,6 +63,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.engine not in ENGINES:
         raise EngineError(f"unknown engine {args.engine!r}; accepted: {', '.join(ENGINES)}")
     graph = load_graph(args.dir)
+    out = Path(args.output)
+    if out.is_dir() or not out.parent.is_dir():
+        raise InputDataError(f"output {out}: give a file path in an existing folder")
+    if graph.output.type.width > 53:
+        raise InputDataError(
+            f"the output type {graph.output.type} has more than 53 bits: float64 Y.npy cannot hold it exactly"
+        )
     x = load_samples(Path(args.input))
     raw = interp.quantize_input(graph, x)  # rejects shapes and values the hardware can't take
     if args.engine == "ir":
@@ -88,8 +97,11 @@ def load_samples(path: Path) -> np.ndarray:
         raise InputDataError(f"input file {path} does not exist")
     try:
         x = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
-        raise InputDataError(f"cannot read {path} as a .npy array: {err}") from None
+    except (OSError, ValueError, EOFError) as err:
+        raise InputDataError(f"cannot read {path} as a .npy array: {err or 'empty file'}") from None
+    if not isinstance(x, np.ndarray):
+        x.close()
+        raise InputDataError(f"{path} is an .npz archive; give one array as a .npy file")
     if x.dtype.kind not in "fiu":
         raise InputDataError(f"{path}: expected a numeric array, got dtype {x.dtype}")
     return x

@@ -116,12 +116,13 @@ def convert_model(model: Any, input_type: FixedType = DEFAULT_INPUT_TYPE) -> Gra
     """Convert a loaded tf_keras model (a chain of supported layers) into the IR."""
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
     _check_chain(model, layers)
-    input_shape = tuple(int(d) for d in model.input_shape[1:])
-    if len(input_shape) not in (1, 3) or any(d is None for d in input_shape):
+    dims = tuple(model.input_shape[1:])
+    if len(dims) not in (1, 3) or any(d is None for d in dims):
         raise UnsupportedLayerError(
             f"model input shape {model.input_shape}: accepted are (height, width, channels) images "
             "or flat (features,) vectors with fixed sizes"
         )
+    input_shape = tuple(int(d) for d in dims)
     builder = _Builder([Input("input", input_shape, input_type)])
     builder.output_layer = model.layers[0].name
     dropped_softmax = False

@@ -156,7 +156,7 @@ class FixedType:
         if source_bits is None:
             source_bits = bit_length_of(raw)
         shift = source_frac - self.frac
-        need_bits = max(source_bits - min(shift, 0), self.width) + 2
+        need_bits = max(source_bits + abs(shift), self.width) + 2
         values = as_exact_array(raw, need_bits)
         if shift > 0:
             values = _round_shift(values, shift, self.rounding)

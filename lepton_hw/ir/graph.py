@@ -196,6 +196,11 @@ def output_shape(node: Node, input_shape: Shape) -> Shape:
     """The output shape a node computes from ``input_shape``; raises IRError when it can't apply."""
     where = f"node {node.name!r} ({node.op})"
     if isinstance(node, (Conv2D, MaxPool2D, AvgPool2D)):
+        windows = [node.strides] + ([] if isinstance(node, Conv2D) else [node.pool_size])
+        if any(len(pair) != 2 or min(pair) < 1 for pair in windows):
+            raise IRError(f"{where}: strides and pool sizes are two positive integers, got {windows}")
+        if isinstance(node, Conv2D) and node.weight.ndim != 4:
+            raise IRError(f"{where}: kernel must be 4-D (height, width, in, out), got shape {node.weight.shape}")
         if len(input_shape) != 3:
             raise IRError(f"{where} needs a (height, width, channels) input, got shape {input_shape}")
         if node.padding not in ("valid", "same"):

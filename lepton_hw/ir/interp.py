@@ -129,7 +129,7 @@ def _mac(node: Conv2D | Dense, patches: np.ndarray, in_type: FixedType) -> np.nd
         total = total.astype(np.int64)
     else:
         total = (total << (acc.frac - product_frac)) + bias
-    if node.type.contains(acc):
+    if node.type.contains(acc) and node.type.width <= INT64_SAFE_BITS:
         return total << (node.type.frac - acc.frac)  # nothing to round or saturate
     return node.type.convert_frac(total, acc.frac, acc.width)
 
@@ -180,6 +180,8 @@ def _maxpool(node: MaxPool2D, x: np.ndarray, in_type: FixedType) -> np.ndarray:
 
 
 def _avgpool(node: AvgPool2D, x: np.ndarray, in_type: FixedType) -> np.ndarray:
+    area = node.pool_size[0] * node.pool_size[1]
+    x = as_exact_array(x, in_type.width + area.bit_length() + 1)  # room for the window sums
     windows = _windows(_pad(x, node, node.pool_size, 0), node.pool_size, node.strides)
     sums = windows.sum(axis=(3, 4))
     ones = np.ones((1, *x.shape[1:3], 1), dtype=np.int64)

@@ -119,8 +119,26 @@ def load_graph(directory: Path | str) -> Graph:
     except (OSError, ValueError) as err:
         raise IRError(f"cannot read {directory / WEIGHTS_FILE}: {err}") from None
     try:
-        return graph_from_json(doc, arrays)
+        graph = graph_from_json(doc, arrays)
     except LeptonError:
         raise
-    except (TypeError, ValueError, KeyError, AttributeError) as err:
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, ZeroDivisionError) as err:
         raise IRError(f"{ir_path} is malformed: {err}") from None
+    check_accumulators(graph)
+    return graph
+
+
+def check_accumulators(graph: Graph) -> None:
+    """Every accumulator must hold its layer's exact sums (the interpreter never wraps one)."""
+    from lepton_hw.ir.graph import Conv2D, Dense
+    from lepton_hw.passes.precision import accumulator_type
+
+    in_type = graph.input.type
+    for node in graph.nodes[1:]:
+        if isinstance(node, (Conv2D, Dense)):
+            needed = accumulator_type(in_type, node.weight, node.bias, node.weight_type, node.bias_type)
+            if not node.accum_type.contains(needed):
+                raise IRError(
+                    f"node {node.name!r}: accumulator {node.accum_type} cannot hold its exact sums; at least {needed}"
+                )
+        in_type = node.type

@@ -13,6 +13,9 @@ from tests.helpers import run_cli
 pytestmark = pytest.mark.keras
 
 
+Q4 = "quantized_bits(4,0,alpha=1)"
+
+
 def _keras() -> Any:
     from lepton_hw.frontend.keras_env import tf_keras
 
@@ -236,3 +239,32 @@ def test_keras_engine_refuses_a_changed_source_model(
         capsys,
     )
     _assert_user_error(status, err, "changed since it was imported")
+
+
+def test_predict_rejects_unreadable_inputs_and_bad_output_paths(
+    imported: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ir = str(imported / "ir")
+    (imported / "empty.npy").write_bytes(b"")
+    status, _, err = run_cli(["predict", ir, "-i", str(imported / "empty.npy"), "-o", str(imported / "y.npy")], capsys)
+    _assert_user_error(status, err, "empty.npy")
+    np.savez(imported / "x.npz", x=np.zeros((2, 6, 6, 1)))
+    status, _, err = run_cli(["predict", ir, "-i", str(imported / "x.npz"), "-o", str(imported / "y.npy")], capsys)
+    _assert_user_error(status, err, "x.npz", ".npy")
+    np.save(imported / "x.npy", np.zeros((2, 6, 6, 1)))
+    status, _, err = run_cli(
+        ["predict", ir, "-i", str(imported / "x.npy"), "-o", str(imported / "no" / "y.npy")], capsys
+    )
+    _assert_user_error(status, err, "existing folder")
+    _nothing_written(imported, "y.npy")
+
+
+def test_variable_input_size_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    keras = _keras()
+    import qkeras
+
+    model = keras.Sequential([keras.Input((None, None, 1)), qkeras.QConv2D(2, 3, kernel_quantizer=Q4, name="conv")])
+    model.save(tmp_path / "m.h5")
+    status, _, err = run_cli(["import", str(tmp_path / "m.h5"), "-o", str(tmp_path / "ir")], capsys)
+    _assert_user_error(status, err, "fixed sizes")
+    _nothing_written(tmp_path, "ir")

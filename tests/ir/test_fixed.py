@@ -140,3 +140,12 @@ def test_type_for_range() -> None:
     assert type_for_range(-128, 127, 3) == FixedType(True, 8, 5)
     assert type_for_range(-129, 5, 0) == FixedType(True, 9, 9)
     assert type_for_range(0, 0, 2) == FixedType(False, 1, -1)
+
+
+@pytest.mark.parametrize("rounding", ROUNDING_MODES)
+def test_huge_shifts_are_exact(rounding: str) -> None:
+    """A shift of 68 bits is beyond int64: the cast must still round exactly (to 0 or -1 here)."""
+    source = FixedType(True, 8, -60)  # raw -5 is -5 * 2**-68
+    target = FixedType(True, 8, 8, rounding, "WRAP")
+    expected = _reference_cast(Fraction(-5, 2**68), target)
+    assert target.convert(np.array([-5]), source).tolist() == [expected]

@@ -76,3 +76,18 @@ def test_missing_files_say_what_to_run(tmp_path: Path) -> None:
     (tmp_path / "weights.npz").write_bytes(b"not a zip")
     with pytest.raises(IRError, match=r"weights\.npz"):
         load_graph(tmp_path)
+
+
+def test_malformed_fields_and_narrow_accumulators_are_refused(tmp_path: Path) -> None:
+    save_graph(_graph(), tmp_path)
+    original = json.loads((tmp_path / "ir.json").read_text())
+    doc = json.loads(json.dumps(original))
+    doc["nodes"][1]["strides"] = [2]
+    (tmp_path / "ir.json").write_text(json.dumps(doc))
+    with pytest.raises(IRError, match="strides"):
+        load_graph(tmp_path)
+    doc = json.loads(json.dumps(original))
+    doc["nodes"][1]["accum_type"] = "ap_fixed<6,2>"
+    (tmp_path / "ir.json").write_text(json.dumps(doc))
+    with pytest.raises(IRError, match="accumulator ap_fixed<6,2> cannot hold"):
+        load_graph(tmp_path)
