@@ -28,17 +28,14 @@ ENGINES = ("ir", "keras")
 # ----------------------------------------------------------------------------- commands
 def cmd_import(args: argparse.Namespace) -> int:
     from lepton_hw.frontend.qkeras import import_model
-    from lepton_hw.fsutil import atomic_output_dir
+    from lepton_hw.fsutil import atomic_output_dir, refuse_existing
     from lepton_hw.ir.serialize import save_graph
 
     input_type = FixedType.parse(args.input_type)
     if input_type.width > 32:
         raise InputDataError(f"--input-type {input_type}: at most 32 bits are accepted (inputs are floats in X.npy)")
     out = Path(args.output)
-    if out.exists() and not args.force:  # fail before the slow model load
-        from lepton_hw.errors import OutputExistsError
-
-        raise OutputExistsError(f"output folder {out} exists already; pass --force to overwrite it")
+    refuse_existing(out, args.force)  # before the slow model load; checked again when writing
     graph = import_model(args.model, input_type)
     with atomic_output_dir(out, force=args.force) as tmp:
         save_graph(graph, tmp)

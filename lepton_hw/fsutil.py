@@ -26,6 +26,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def refuse_existing(path: Path, force: bool) -> None:
+    """An existing output folder is not overwritten unless the user asked (``--force``)."""
+    if Path(path).exists() and not force:
+        raise OutputExistsError(f"output folder {path} exists already; pass --force to overwrite it")
+
+
 @contextlib.contextmanager
 def atomic_output_dir(path: Path, force: bool = False) -> Iterator[Path]:
     """Yield a temporary folder beside ``path``; on success it replaces ``path``.
@@ -34,8 +40,7 @@ def atomic_output_dir(path: Path, force: bool = False) -> Iterator[Path]:
     is removed and ``path`` is left as it was.
     """
     path = Path(path)
-    if path.exists() and not force:
-        raise OutputExistsError(f"output folder {path} exists already; pass --force to overwrite it")
+    refuse_existing(path, force)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lepton_hw.cli import main
@@ -18,3 +20,29 @@ def run_cli(argv: Sequence[str], capsys: pytest.CaptureFixture[str]) -> tuple[in
         status = int(exit_.code or 0)
     out, err = capsys.readouterr()
     return status, out, err
+
+
+def predict_engines(
+    ir_dir: Path, x: np.ndarray, capsys: pytest.CaptureFixture[str], engines: Sequence[str] = ("ir", "keras")
+) -> dict[str, np.ndarray]:
+    """``lepton-hw predict`` with each engine on ``x``; the Y.npy arrays by engine."""
+    work = ir_dir.parent
+    np.save(work / "x.npy", x)
+    outputs = {}
+    for engine in engines:
+        y_path = work / f"y_{engine}.npy"
+        argv = ["predict", str(ir_dir), "-i", str(work / "x.npy"), "-o", str(y_path), "--engine", engine]
+        status, _, err = run_cli(argv, capsys)
+        assert status == 0, err
+        outputs[engine] = np.load(y_path)
+    return outputs
+
+
+def assert_bit_exact(expected: np.ndarray, got: np.ndarray, context: str = "") -> None:
+    """``expected == got`` element for element, naming the first mismatch (sample, output)."""
+    assert expected.shape == got.shape, f"{context}: shapes {expected.shape} and {got.shape}"
+    bad = np.argwhere(expected != got)
+    assert bad.size == 0, (
+        f"{context}\n{len(bad)} mismatches; first: sample {bad[0][0]} output {bad[0][1]}: "
+        f"expected {expected[tuple(bad[0])]!r}, got {got[tuple(bad[0])]!r}"
+    )

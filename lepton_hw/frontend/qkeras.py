@@ -33,6 +33,7 @@ from lepton_hw.ir.graph import (
     Node,
     ReLU,
     Requantize,
+    window_counts,
 )
 from lepton_hw.passes import run_passes
 from lepton_hw.passes.precision import accumulator_type, float32_exact, infer_precisions
@@ -358,7 +359,7 @@ def _pooling(layer: Any, b: _Builder) -> None:
         return
     # Keras divides by the number of non-padded elements; the quotient is exact in float32
     # and in fixed point only when every such count is a power of two.
-    counts = _pool_counts(b.shape[:2], pool, strides, padding)
+    counts = {int(c) for c in np.unique(window_counts(b.shape[:2], pool, strides, padding))}
     if any(c & (c - 1) for c in counts):
         raise _unsupported(
             layer,
@@ -374,18 +375,3 @@ def _pooling(layer: Any, b: _Builder) -> None:
 def _pair(values: Any) -> tuple[int, int]:
     first, second = (int(v) for v in values)
     return first, second
-
-
-def _pool_counts(size: tuple[int, ...], pool: tuple[int, ...], strides: tuple[int, ...], padding: str) -> set[int]:
-    from lepton_hw.ir.graph import conv_output_size, same_padding
-
-    per_axis = []
-    for a in (0, 1):
-        out = conv_output_size(size[a], pool[a], strides[a], padding)
-        before = same_padding(size[a], pool[a], strides[a])[0] if padding == "same" else 0
-        counts = set()
-        for i in range(out):
-            start = i * strides[a] - before
-            counts.add(min(start + pool[a], size[a]) - max(start, 0))
-        per_axis.append(counts)
-    return {x * y for x in per_axis[0] for y in per_axis[1]}

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from lepton_hw.errors import FixedTypeError
+from lepton_hw.errors import FixedTypeError, InputDataError, NotExactError
 
 ROUNDING_MODES = ("TRN", "TRN_ZERO", "RND", "RND_ZERO", "RND_INF", "RND_MIN_INF", "RND_CONV")
 OVERFLOW_MODES = ("WRAP", "SAT", "SAT_ZERO", "SAT_SYM")
@@ -66,6 +66,12 @@ class FixedType:
     @property
     def max_raw(self) -> int:
         return (1 << (self.width - 1)) - 1 if self.signed else (1 << self.width) - 1
+
+    @property
+    def lowest_raw(self) -> int:
+        """The most negative raw value a cast can produce: a signed SAT_SYM type turns its own
+        minimum into -max (ap_fixed does; checked against the headers in the tests)."""
+        return -self.max_raw if self.overflow == "SAT_SYM" and self.signed else self.min_raw
 
     @property
     def min_value(self) -> Fraction:
@@ -144,6 +150,8 @@ class FixedType:
     # ----------------------------------------------------------------- conversions
     def convert(self, raw: np.ndarray, source: FixedType) -> np.ndarray:
         """Cast raw integers of type ``source`` into this type, as ``ap_fixed`` assignment does."""
+        if self.contains(source):  # nothing can round or overflow: only the grid changes
+            return as_exact_array(raw, self.width + 2) << (self.frac - source.frac)
         return self.convert_frac(raw, source.frac, source.width)
 
     def convert_frac(self, raw: np.ndarray, source_frac: int, source_bits: int | None = None) -> np.ndarray:
@@ -186,7 +194,7 @@ class FixedType:
 
     def _handle_overflow(self, values: np.ndarray) -> np.ndarray:
         lo, hi = self.min_raw, self.max_raw
-        if values.size == 0 or (lo <= values.min() and values.max() <= hi):
+        if values.size == 0 or (self.lowest_raw <= values.min() and values.max() <= hi):
             return values  # nothing overflows: every mode leaves the values alone
         if self.overflow == "WRAP":
             return _same_kind(((values - lo) & ((1 << self.width) - 1)) + lo, values)
@@ -194,38 +202,39 @@ class FixedType:
             return np.clip(values, lo, hi)
         if self.overflow == "SAT_ZERO":
             return np.where((values > hi) | (values < lo), 0, values).astype(values.dtype)
-        # SAT_SYM: a signed type's range becomes symmetric, -max..max: ap_fixed maps the most
-        # negative value itself to -max too (checked against the headers in the tests).
-        return np.clip(values, -hi if self.signed else lo, hi)
+        return np.clip(values, self.lowest_raw, hi)  # SAT_SYM: -max..max when signed
 
-    def from_float(self, values: Any, what: str = "value") -> np.ndarray:
-        """Raw integers of exactly representable float values; raises if one is not exact."""
-        from lepton_hw.errors import InputDataError
+    def from_float(self, values: Any, what: str = "value", batched: bool = False) -> np.ndarray:
+        """Raw integers of exactly representable float values; raises if one is not exact.
 
+        With ``batched`` the first axis counts samples, and the error names the sample.
+        """
         array = np.asarray(values, dtype=np.float64)
         scaled = np.ldexp(array, self.frac)
         raw = np.rint(scaled)
         bad = ~np.isfinite(array) | (raw != scaled) | (raw < self.min_raw) | (raw > self.max_raw)
         if bad.any():
             index = tuple(int(i) for i in np.argwhere(bad)[0])
+            where = f"{what} at index {list(index)}"
+            if batched:
+                where = f"sample {index[0]}: {what} at index {list(index[1:])}"
             raise InputDataError(
-                f"{what} {float(array[index])!r} at index {list(index)} is not exactly representable "
-                f"in {self} (multiples of 2^-{self.frac} from {float(self.min_value)} to {float(self.max_value)})"
+                f"{where}, {float(array[index])!r}, is not exactly representable in {self} "
+                f"(multiples of 2^-{self.frac} from {float(self.min_value)} to {float(self.max_value)})"
             )
-        return as_exact_array(raw.astype(np.int64) if self.width <= INT64_SAFE_BITS else raw, self.width)
+        return as_exact_array(raw, self.width)
 
     def to_float(self, raw: np.ndarray) -> np.ndarray:
         """Float64 values of raw integers; exact while the width is at most 53 bits."""
         raw = np.asarray(raw)
         if self.width > 53:
-            from lepton_hw.errors import NotExactError
-
             raise NotExactError(f"{self} has more bits than a float64 holds exactly")
         return np.ldexp(raw.astype(np.float64), -self.frac)
 
     def contains(self, other: FixedType) -> bool:
-        """True when every value of ``other`` is a value of this type (no rounding, no overflow)."""
-        return self.frac >= other.frac and self.max_value >= other.max_value and self.min_value <= other.min_value
+        """True when a cast from ``other`` never rounds or saturates: it only moves the binary point."""
+        lowest = Fraction(self.lowest_raw) / Fraction(2) ** self.frac
+        return self.frac >= other.frac and self.max_value >= other.max_value and lowest <= other.min_value
 
 
 def _round_shift(values: np.ndarray, shift: int, rounding: str) -> np.ndarray:
@@ -290,10 +299,6 @@ def as_exact_array(raw: Any, bits: int) -> np.ndarray:
     """An int64 array when ``bits`` fit in it safely, else an object array of Python ints."""
     raw = np.asarray(raw)
     if bits <= INT64_SAFE_BITS:
-        if raw.dtype == object:
-            return raw.astype(np.int64)
-        if raw.dtype.kind == "f":
-            return raw.astype(np.int64)
         return raw.astype(np.int64, copy=False)
     if raw.dtype == object:
         return raw

@@ -210,7 +210,7 @@ def output_shape(node: Node, input_shape: Shape) -> Shape:
         if min(size) < 1:
             raise IRError(f"{where}: window {kernel} does not fit input {input_shape[:2]} with {node.padding} padding")
         if isinstance(node, Conv2D):
-            if node.weight.ndim != 4 or node.weight.shape[2] != input_shape[2]:
+            if node.weight.shape[2] != input_shape[2]:
                 raise IRError(
                     f"{where}: kernel shape {node.weight.shape} does not match {input_shape[2]} input channels"
                 )
@@ -223,6 +223,17 @@ def output_shape(node: Node, input_shape: Shape) -> Shape:
     if isinstance(node, Flatten):
         return (int(np.prod(input_shape)),)
     return tuple(input_shape)
+
+
+def window_counts(size: tuple[int, ...], window: tuple[int, int], strides: tuple[int, int], padding: str) -> np.ndarray:
+    """(out_h, out_w) number of non-padded input elements under each window position."""
+    per_axis = []
+    for a in (0, 1):
+        out = conv_output_size(size[a], window[a], strides[a], padding)
+        before = same_padding(size[a], window[a], strides[a])[0] if padding == "same" else 0
+        starts = np.arange(out) * strides[a] - before
+        per_axis.append(np.minimum(starts + window[a], size[a]) - np.maximum(starts, 0))
+    return np.outer(per_axis[0], per_axis[1])
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ Each array field names its key in weights.npz; arrays are stored as int64.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ import numpy as np
 from lepton_hw.errors import IRError, LeptonError
 from lepton_hw.fsutil import atomic_write_bytes
 from lepton_hw.ir.fixed import FixedType
-from lepton_hw.ir.graph import NODE_CLASSES, Graph, Node
+from lepton_hw.ir.graph import NODE_CLASSES, Conv2D, Dense, Graph, Node
+from lepton_hw.passes.precision import accumulator_type
 
 FORMAT = "lepton_hw.ir"
 VERSION = 1
@@ -95,8 +97,6 @@ def _decode_field(annotation: str, value: Any, arrays: dict[str, np.ndarray], wh
 def save_graph(graph: Graph, directory: Path) -> None:
     """Write ir.json and weights.npz into an existing directory (each file atomically)."""
     doc, arrays = graph_to_json(graph)
-    import io
-
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
     atomic_write_bytes(directory / WEIGHTS_FILE, buffer.getvalue())
@@ -130,9 +130,6 @@ def load_graph(directory: Path | str) -> Graph:
 
 def check_accumulators(graph: Graph) -> None:
     """Every accumulator must hold its layer's exact sums (the interpreter never wraps one)."""
-    from lepton_hw.ir.graph import Conv2D, Dense
-    from lepton_hw.passes.precision import accumulator_type
-
     in_type = graph.input.type
     for node in graph.nodes[1:]:
         if isinstance(node, (Conv2D, Dense)):

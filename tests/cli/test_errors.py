@@ -2,43 +2,34 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from lepton_hw.frontend.keras_env import tf_keras
 from tests.helpers import run_cli
 
 pytestmark = pytest.mark.keras
 
-
 Q4 = "quantized_bits(4,0,alpha=1)"
 
 
-def _keras() -> Any:
-    from lepton_hw.frontend.keras_env import tf_keras
-
-    return tf_keras()
-
-
-def _small_model(extra_layer: Any = None, kernel_quantizer: str = "quantized_bits(4,0,alpha=1)") -> Any:
-    keras = _keras()
+def _small_model(extra_layer: Any = None, kernel_quantizer: str = Q4) -> Any:
+    keras = tf_keras()
     import qkeras
 
     layers = [
         keras.Input((6, 6, 1)),
-        qkeras.QConv2D(
-            2, 3, kernel_quantizer=kernel_quantizer, bias_quantizer="quantized_bits(4,0,alpha=1)", name="conv"
-        ),
+        qkeras.QConv2D(2, 3, kernel_quantizer=kernel_quantizer, bias_quantizer=Q4, name="conv"),
     ]
     if extra_layer is not None:
         layers.append(extra_layer)
     layers += [
         keras.layers.Flatten(name="flat"),
-        qkeras.QDense(
-            3, kernel_quantizer="quantized_bits(4,0,alpha=1)", bias_quantizer="quantized_bits(4,0,alpha=1)", name="out"
-        ),
+        qkeras.QDense(3, kernel_quantizer=Q4, bias_quantizer=Q4, name="out"),
     ]
     return keras.Sequential(layers)
 
@@ -51,6 +42,13 @@ def _assert_user_error(status: int, err: str, *needles: str) -> None:
         assert needle in lines[0], f"{needle!r} not in {lines[0]!r}"
 
 
+def _predict(
+    capsys: pytest.CaptureFixture[str], ir: Path, x: Path, y: Path, engine: str | None = None
+) -> tuple[int, str, str]:
+    argv = ["predict", str(ir), "-i", str(x), "-o", str(y)]
+    return run_cli([*argv, "--engine", engine] if engine else argv, capsys)
+
+
 def _nothing_written(parent: Path, name: str) -> None:
     assert not (parent / name).exists()
     assert [p.name for p in parent.iterdir() if p.name.startswith(f".{name}")] == []
@@ -59,7 +57,7 @@ def _nothing_written(parent: Path, name: str) -> None:
 def test_unsupported_layer_names_layer_class_and_supported_list(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    model = _small_model(_keras().layers.UpSampling2D(name="upsample"))
+    model = _small_model(tf_keras().layers.UpSampling2D(name="upsample"))
     model.save(tmp_path / "m.h5")
     status, _, err = run_cli(["import", str(tmp_path / "m.h5"), "-o", str(tmp_path / "ir")], capsys)
     _assert_user_error(status, err, "'upsample'", "UpSampling2D", "supported layers:", "QConv2D", "QDense")
@@ -77,7 +75,7 @@ def test_unsupported_layer_names_layer_class_and_supported_list(
 def test_inexact_layers_say_why(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], layer_factory: Any, needles: tuple[str, ...]
 ) -> None:
-    _small_model(layer_factory(_keras())).save(tmp_path / "m.h5")
+    _small_model(layer_factory(tf_keras())).save(tmp_path / "m.h5")
     status, _, err = run_cli(["import", str(tmp_path / "m.h5"), "-o", str(tmp_path / "ir")], capsys)
     _assert_user_error(status, err, *needles)
     _nothing_written(tmp_path, "ir")
@@ -90,12 +88,12 @@ def test_float_alpha_is_rejected_with_the_reason(tmp_path: Path, capsys: pytest.
 
 
 def test_branching_model_is_rejected(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    keras = _keras()
+    keras = tf_keras()
     import qkeras
 
     inp = keras.Input((4,))
-    a = qkeras.QDense(4, kernel_quantizer="quantized_bits(4,0,alpha=1)", name="a")(inp)
-    b = qkeras.QDense(4, kernel_quantizer="quantized_bits(4,0,alpha=1)", name="b")(inp)
+    a = qkeras.QDense(4, kernel_quantizer=Q4, name="a")(inp)
+    b = qkeras.QDense(4, kernel_quantizer=Q4, name="b")(inp)
     keras.Model(inp, keras.layers.Add(name="add")([a, b])).save(tmp_path / "m.h5")
     status, _, err = run_cli(["import", str(tmp_path / "m.h5"), "-o", str(tmp_path / "ir")], capsys)
     _assert_user_error(status, err, "chains of layers")
@@ -155,9 +153,7 @@ def test_predict_rejects_bad_shapes(
     imported: Path, capsys: pytest.CaptureFixture[str], x: Any, needles: tuple[str, ...]
 ) -> None:
     np.save(imported / "x_bad.npy", x)
-    status, _, err = run_cli(
-        ["predict", str(imported / "ir"), "-i", str(imported / "x_bad.npy"), "-o", str(imported / "y.npy")], capsys
-    )
+    status, _, err = _predict(capsys, imported / "ir", imported / "x_bad.npy", imported / "y.npy")
     _assert_user_error(status, err, *needles)
     _nothing_written(imported, "y.npy")
 
@@ -169,47 +165,19 @@ def test_predict_names_the_unrepresentable_sample_and_value(
     x = np.full((3, 6, 6, 1), 0.5)
     x[1, 2, 3, 0] = 0.3
     np.save(imported / "x_bad.npy", x)
-    status, _, err = run_cli(
-        [
-            "predict",
-            str(imported / "ir"),
-            "-i",
-            str(imported / "x_bad.npy"),
-            "-o",
-            str(imported / "y.npy"),
-            "--engine",
-            engine,
-        ],
-        capsys,
-    )
+    status, _, err = _predict(capsys, imported / "ir", imported / "x_bad.npy", imported / "y.npy", engine)
     _assert_user_error(status, err, "sample 1", "0.3", "ap_ufixed<8,0>")
     _nothing_written(imported, "y.npy")
 
 
 def test_predict_unknown_engine_and_bad_files(imported: Path, capsys: pytest.CaptureFixture[str]) -> None:
     np.save(imported / "x.npy", np.zeros((2, 6, 6, 1)))
-    status, _, err = run_cli(
-        [
-            "predict",
-            str(imported / "ir"),
-            "-i",
-            str(imported / "x.npy"),
-            "-o",
-            str(imported / "y.npy"),
-            "--engine",
-            "gpu",
-        ],
-        capsys,
-    )
+    status, _, err = _predict(capsys, imported / "ir", imported / "x.npy", imported / "y.npy", "gpu")
     _assert_user_error(status, err, "unknown engine 'gpu'", "accepted: ir, keras")
     (imported / "x.txt").write_text("1 2 3")
-    status, _, err = run_cli(
-        ["predict", str(imported / "ir"), "-i", str(imported / "x.txt"), "-o", str(imported / "y.npy")], capsys
-    )
+    status, _, err = _predict(capsys, imported / "ir", imported / "x.txt", imported / "y.npy")
     _assert_user_error(status, err, "x.txt")
-    status, _, err = run_cli(
-        ["predict", str(imported / "nothing"), "-i", str(imported / "x.npy"), "-o", str(imported / "y.npy")], capsys
-    )
+    status, _, err = _predict(capsys, imported / "nothing", imported / "x.npy", imported / "y.npy")
     _assert_user_error(status, err, "ir.json", "lepton-hw import")
     _nothing_written(imported, "y.npy")
 
@@ -217,50 +185,33 @@ def test_predict_unknown_engine_and_bad_files(imported: Path, capsys: pytest.Cap
 def test_keras_engine_refuses_a_changed_source_model(
     imported: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    import shutil
-
-    shutil.copytree(imported / "ir", tmp_path / "ir")
     shutil.copy(imported / "m.h5", tmp_path / "m.h5")
-    status, _, err = run_cli(["import", str(tmp_path / "m.h5"), "-o", str(tmp_path / "ir"), "--force"], capsys)
+    status, _, err = run_cli(["import", str(tmp_path / "m.h5"), "-o", str(tmp_path / "ir")], capsys)
     assert status == 0, err
     _small_model().save(tmp_path / "m.h5")  # new random weights
     np.save(tmp_path / "x.npy", np.zeros((2, 6, 6, 1)))
-    status, _, err = run_cli(
-        [
-            "predict",
-            str(tmp_path / "ir"),
-            "-i",
-            str(tmp_path / "x.npy"),
-            "-o",
-            str(tmp_path / "y.npy"),
-            "--engine",
-            "keras",
-        ],
-        capsys,
-    )
+    status, _, err = _predict(capsys, tmp_path / "ir", tmp_path / "x.npy", tmp_path / "y.npy", "keras")
     _assert_user_error(status, err, "changed since it was imported")
 
 
 def test_predict_rejects_unreadable_inputs_and_bad_output_paths(
     imported: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ir = str(imported / "ir")
+    ir = imported / "ir"
     (imported / "empty.npy").write_bytes(b"")
-    status, _, err = run_cli(["predict", ir, "-i", str(imported / "empty.npy"), "-o", str(imported / "y.npy")], capsys)
+    status, _, err = _predict(capsys, ir, imported / "empty.npy", imported / "y.npy")
     _assert_user_error(status, err, "empty.npy")
     np.savez(imported / "x.npz", x=np.zeros((2, 6, 6, 1)))
-    status, _, err = run_cli(["predict", ir, "-i", str(imported / "x.npz"), "-o", str(imported / "y.npy")], capsys)
+    status, _, err = _predict(capsys, ir, imported / "x.npz", imported / "y.npy")
     _assert_user_error(status, err, "x.npz", ".npy")
     np.save(imported / "x.npy", np.zeros((2, 6, 6, 1)))
-    status, _, err = run_cli(
-        ["predict", ir, "-i", str(imported / "x.npy"), "-o", str(imported / "no" / "y.npy")], capsys
-    )
+    status, _, err = _predict(capsys, ir, imported / "x.npy", imported / "no" / "y.npy")
     _assert_user_error(status, err, "existing folder")
     _nothing_written(imported, "y.npy")
 
 
 def test_variable_input_size_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    keras = _keras()
+    keras = tf_keras()
     import qkeras
 
     model = keras.Sequential([keras.Input((None, None, 1)), qkeras.QConv2D(2, 3, kernel_quantizer=Q4, name="conv")])

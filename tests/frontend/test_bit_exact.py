@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from lepton_hw.testing.models import random_inputs, random_model
-from tests.helpers import run_cli
+from tests.helpers import assert_bit_exact, predict_engines, run_cli
 
 pytestmark = pytest.mark.keras
 
@@ -27,25 +26,11 @@ def _check_seed(seed: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     spec, model = random_model(seed)
     model.save(tmp_path / "model.h5")
     x = random_inputs(spec.input_shape, 48, seed)
-    np.save(tmp_path / "x.npy", x)
-    ir_dir = tmp_path / "ir"
-    status, _, err = run_cli(["import", str(tmp_path / "model.h5"), "-o", str(ir_dir)], capsys)
+    status, _, err = run_cli(["import", str(tmp_path / "model.h5"), "-o", str(tmp_path / "ir")], capsys)
     assert status == 0, err
-    outputs = {}
-    for engine in ("ir", "keras"):
-        y_path = tmp_path / f"y_{engine}.npy"
-        status, _, err = run_cli(
-            ["predict", str(ir_dir), "-i", str(tmp_path / "x.npy"), "-o", str(y_path), "--engine", engine], capsys
-        )
-        assert status == 0, err
-        outputs[engine] = np.load(y_path)
-    y_ir, y_keras = outputs["ir"], outputs["keras"]
-    assert y_ir.shape == y_keras.shape == (len(x), y_ir.shape[1])
-    bad = np.argwhere(y_ir != y_keras)
-    assert bad.size == 0, (
-        f"{spec.describe()}\n{len(bad)} mismatches; first: sample {bad[0][0]} output {bad[0][1]}: "
-        f"ir {y_ir[tuple(bad[0])]!r} keras {y_keras[tuple(bad[0])]!r}"
-    )
+    outputs = predict_engines(tmp_path / "ir", x, capsys)
+    assert outputs["ir"].shape == (len(x), outputs["ir"].shape[1])
+    assert_bit_exact(outputs["ir"], outputs["keras"], spec.describe())
 
 
 @pytest.mark.parametrize("seed", DEFAULT_SEEDS)

@@ -3,52 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
+from lepton_hw.frontend.keras_env import tf_keras
 from lepton_hw.ir.graph import Conv2D, Dense
 from lepton_hw.ir.serialize import load_graph
 from lepton_hw.testing.models import random_inputs
-from tests.helpers import run_cli
+from tests.helpers import assert_bit_exact, predict_engines, run_cli
 
 pytestmark = pytest.mark.keras
 
 Q4 = "quantized_bits(4,0,alpha=1)"
 
 
-def _keras() -> Any:
-    from lepton_hw.frontend.keras_env import tf_keras
-
-    return tf_keras()
-
-
 def _compare_engines(directory: Path, x: np.ndarray, capsys: pytest.CaptureFixture[str]) -> np.ndarray:
-    np.save(directory / "x.npy", x)
-    outputs = []
-    for engine in ("ir", "keras"):
-        status, _, err = run_cli(
-            [
-                "predict",
-                str(directory / "ir"),
-                "-i",
-                str(directory / "x.npy"),
-                "-o",
-                str(directory / f"{engine}.npy"),
-                "--engine",
-                engine,
-            ],
-            capsys,
-        )
-        assert status == 0, err
-        outputs.append(np.load(directory / f"{engine}.npy"))
-    assert np.array_equal(outputs[0], outputs[1])
-    return outputs[0]
+    """Both engines on ``x`` through the command line, equal bit for bit; the outputs."""
+    outputs = predict_engines(directory / "ir", x, capsys)
+    assert_bit_exact(outputs["ir"], outputs["keras"])
+    return outputs["ir"]
 
 
 def test_pruning_wrappers_are_stripped_and_sparsity_is_kept(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    keras = _keras()
+    keras = tf_keras()
     import qkeras
     import tensorflow_model_optimization as tfmot
 
@@ -83,7 +61,7 @@ def test_pruning_wrappers_are_stripped_and_sparsity_is_kept(tmp_path: Path, caps
 
 
 def test_batchnorm_folding_and_dropped_softmax(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    keras = _keras()
+    keras = tf_keras()
     import qkeras
 
     keras.utils.set_random_seed(2)
@@ -118,7 +96,7 @@ def test_batchnorm_folding_and_dropped_softmax(tmp_path: Path, capsys: pytest.Ca
 
 
 def test_info_lists_layers_and_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    keras = _keras()
+    keras = tf_keras()
     import qkeras
 
     model = keras.Sequential(

@@ -26,6 +26,8 @@ TYPE_PAIRS = [
     (FixedType(True, 18, 2), FixedType(True, 6, -1)),
     (FixedType(True, 12, 6), FixedType(True, 10, 3)),  # more fractional bits: no rounding
     (FixedType(True, 24, 12), FixedType(False, 4, 4)),
+    (FixedType(True, 8, 3), FixedType(True, 8, 3)),  # same grid: a cast changes nothing but SAT_SYM's min
+    (FixedType(True, 6, 2), FixedType(True, 10, 4)),  # a wider type holds every value
 ]
 SAMPLES_PER_PAIR = 600
 
