@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 export TF_USE_LEGACY_KERAS := 1
-export TF_CPP_MIN_LOG_LEVEL := 2
+export TF_CPP_MIN_LOG_LEVEL := 3
 
 .PHONY: install demo test test-slow lint bench clean
 

@@ -104,6 +104,49 @@ def load_samples(path: Path) -> np.ndarray:
     return x
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from lepton_hw.train.config import load_config
+    from lepton_hw.train.run import train
+
+    config = load_config(args.config)
+    out = Path(args.output) if args.output else Path("build") / config.name
+    progress = None if args.quiet else print
+    result = train(config, out, force=args.force, progress=progress)
+    model = result.metrics["model"]
+    print(
+        f"trained {config.name} -> {out}/: test accuracy {result.metrics['test']['accuracy']:.2%}, "
+        f"{model['nonzero_params']}/{model['params']} parameters non-zero, {model['bops']} BOPs; "
+        f"model.h5, ir/, metrics.json, training.png, confusion.png"
+    )
+    return 0
+
+
+def cmd_dataset(args: argparse.Namespace) -> int:
+    from lepton_hw.fsutil import atomic_output_dir
+    from lepton_hw.train.config import load_config
+    from lepton_hw.train.datasets import export_png, load_dataset
+
+    config = load_config(args.config)
+    dataset = load_dataset(config.dataset, config.model.input)
+    with atomic_output_dir(Path(args.output), force=args.force) as tmp:
+        written = export_png(dataset, tmp, per_class=args.limit)
+        _write_preview(dataset, tmp / "preview.png")
+    total = sum(written.values())
+    print(f"{dataset.description}: wrote {total} PNG frames to {args.output}/<class>/ and preview.png")
+    print("per class: " + ", ".join(f"{name} {count}" for name, count in written.items()))
+    return 0
+
+
+def _write_preview(dataset: object, path: Path) -> None:
+    from PIL import Image
+
+    from lepton_hw.train.datasets import Dataset
+    from lepton_hw.train.surface_defects import render_grid
+
+    assert isinstance(dataset, Dataset)
+    Image.fromarray(render_grid(dataset.x, dataset.y, dataset.classes), mode="L").save(path)
+
+
 # ----------------------------------------------------------------------------- output text
 def _summary(graph: Graph) -> str:
     params, nonzero = graph.params(), graph.nonzeros()
@@ -160,6 +203,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="Y.npy", help="float64 array (N, outputs)")
     p.add_argument("--engine", default="ir", help=f"one of {', '.join(ENGINES)} (default ir)")
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("train", help="QAT + pruning from a YAML config -> DIR/model.h5, DIR/ir/, DIR/metrics.json")
+    p.add_argument("config", metavar="CONFIG.yaml")
+    p.add_argument("-o", "--output", metavar="DIR", help="output folder (default build/<config name>)")
+    p.add_argument("--force", action="store_true", help="overwrite DIR if it exists")
+    p.add_argument(
+        "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress lines, only the result"
+    )  # fmt: skip
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("dataset", help="write a config's dataset as PNG files, one folder per class")
+    p.add_argument("config", metavar="CONFIG.yaml")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--limit", type=int, metavar="N", help="at most N frames per class")
+    p.add_argument("--force", action="store_true", help="overwrite DIR if it exists")
+    p.set_defaults(func=cmd_dataset)
     return parser
 
 

@@ -42,6 +42,14 @@ class OutputExistsError(UserError):
     """An output that exists already and is not to be overwritten."""
 
 
+class ConfigError(UserError):
+    """A training config that cannot be read, or holds a bad value (named by its key path)."""
+
+
+class DatasetError(UserError):
+    """A dataset that cannot be loaded: missing files, unreadable images, bad arrays or labels."""
+
+
 class EngineError(UserError):
     """An unknown engine, or an engine that cannot run here."""
 

@@ -7,6 +7,7 @@ that needs TensorFlow gets it from :func:`tf_keras` so that the variable is alwa
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from types import ModuleType
@@ -17,7 +18,9 @@ from lepton_hw.errors import LeptonError
 def tf_keras() -> ModuleType:
     """Return the ``tf_keras`` module, TensorFlow set up to use it as ``tf.keras``."""
     os.environ["TF_USE_LEGACY_KERAS"] = "1"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
+    # Level 3 also hides TensorFlow's harmless C++ "errors" about tf.data attributes during fit;
+    # real failures still reach Python as exceptions.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if "tensorflow" in sys.modules:
         import tensorflow as tf
 
@@ -26,8 +29,10 @@ def tf_keras() -> ModuleType:
                 "TensorFlow was imported before lepton_hw could select Keras 2: set TF_USE_LEGACY_KERAS=1 "
                 "in the environment, or import lepton_hw before tensorflow"
             )
+    import tensorflow as tf
     import tf_keras as keras
 
+    tf.get_logger().setLevel(logging.ERROR)  # TensorFlow's Python-side notes would drown the progress lines
     return keras
 
 

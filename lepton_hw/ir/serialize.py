@@ -125,6 +125,9 @@ def load_graph(directory: Path | str) -> Graph:
     except (TypeError, ValueError, KeyError, AttributeError, IndexError, ZeroDivisionError) as err:
         raise IRError(f"{ir_path} is malformed: {err}") from None
     check_accumulators(graph)
+    model = graph.source.get("model")
+    if model and not Path(model).is_absolute():  # recorded relative to the IR folder (a movable training output)
+        graph = Graph(graph.name, graph.nodes, dict(graph.source, model=str((directory / model).resolve())))
     return graph
 
 

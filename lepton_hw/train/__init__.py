@@ -1,0 +1,1 @@
+"""Training: a YAML config -> dataset -> QKeras model with QAT and pruning -> IR and metrics."""
