@@ -16,13 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from lepton_hw import __version__
-from lepton_hw.errors import EngineError, InputDataError, UserError
+from lepton_hw.engines import ENGINES, HlsOptions
+from lepton_hw.errors import InputDataError, UserError
 from lepton_hw.ir.fixed import FixedType
 from lepton_hw.ir.graph import Conv2D, Dense, Graph
 
 log = logging.getLogger("lepton_hw")
-
-ENGINES = ("ir", "keras")
 
 
 # ----------------------------------------------------------------------------- commands
@@ -45,47 +44,128 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from lepton_hw.ir.serialize import load_graph
+    from lepton_hw.engines import load_ir
 
-    graph = load_graph(args.dir)
+    graph = load_ir(args.dir)
     print(format_info(graph))
     return 0
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from lepton_hw.engines import load_ir, run_engine
     from lepton_hw.fsutil import atomic_write_bytes
-    from lepton_hw.ir import interp
-    from lepton_hw.ir.serialize import load_graph
 
-    if args.engine not in ENGINES:
-        raise EngineError(f"unknown engine {args.engine!r}; accepted: {', '.join(ENGINES)}")
-    graph = load_graph(args.dir)
+    graph = load_ir(args.dir)
     out = Path(args.output)
     if out.is_dir() or not out.parent.is_dir():
         raise InputDataError(f"output {out}: give a file path in an existing folder")
-    if graph.output.type.width > 53:
-        raise InputDataError(
-            f"the output type {graph.output.type} has more than 53 bits: float64 Y.npy cannot hold it exactly"
-        )
     x = load_samples(Path(args.input))
-    raw = interp.quantize_input(graph, x)  # rejects shapes and values the hardware can't take
-    if args.engine == "ir":
-        result = interp.run(graph, raw)
-        assert isinstance(result, np.ndarray)
-        y = graph.output.type.to_float(result)
-    else:
-        from lepton_hw.frontend.keras_engine import predict_keras
-
-        y = predict_keras(graph, graph.input.type.to_float(raw))
-    y = np.asarray(y, dtype=np.float64).reshape(len(raw), -1)
+    y = run_engine(graph, x, args.engine, _hls_options(args))
     buffer = io.BytesIO()
     np.save(buffer, y)
-    atomic_write_bytes(Path(args.output), buffer.getvalue())
+    atomic_write_bytes(out, buffer.getvalue())
     classes = np.bincount(np.argmax(y, axis=1), minlength=y.shape[1]) if y.shape[1] > 1 else None
     print(f"{args.engine}: {y.shape[0]} samples x {y.shape[1]} outputs ({graph.output.type}) -> {args.output}")
     if classes is not None:
         print("argmax class counts: " + " ".join(f"{c}:{n}" for c, n in enumerate(classes)))
     return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Every engine against the first (the interpreter by default), with ==; exit 1 on any mismatch."""
+    import json
+
+    from lepton_hw.engines import check_engines, load_ir, run_engine
+    from lepton_hw.fsutil import atomic_write_bytes
+
+    engines = [name.strip() for name in args.engines.split(",") if name.strip()]
+    check_engines(engines)
+    graph = load_ir(args.dir)
+    x = load_samples(Path(args.input))
+    outputs = {}
+    for engine in engines:
+        log.info("verify: running engine %s on %d samples", engine, len(x))
+        outputs[engine] = run_engine(graph, x, engine, _hls_options(args))
+    reference = outputs[engines[0]]
+    mismatches: dict[str, int] = {}
+    first = None
+    for engine in engines[1:]:
+        bad = np.argwhere(outputs[engine] != reference)
+        mismatches[engine] = len(np.unique(bad[:, 0])) if bad.size else 0
+        if bad.size and first is None:
+            sample, index = (int(v) for v in bad[0])
+            first = {
+                "engine": engine,
+                "sample": sample,
+                "index": index,
+                "expected": float(reference[sample, index]),
+                "got": float(outputs[engine][sample, index]),
+            }
+    report = {
+        "n": len(reference),
+        "engines": engines,
+        "reference": engines[0],
+        "mismatches": mismatches,
+        "bit_exact": first is None,
+        "first_mismatch": first,
+    }
+    path = Path(args.dir) / "verify.json"
+    atomic_write_bytes(path, (json.dumps(report, indent=1) + "\n").encode())
+    for engine in engines[1:]:
+        print(f"{engine} vs {engines[0]}: {mismatches[engine]} of {len(reference)} samples differ")
+    if first is not None:
+        print(
+            f"NOT bit-exact: first mismatch: engine {first['engine']}, sample {first['sample']}, "
+            f"output {first['index']}: expected {first['expected']!r}, got {first['got']!r}"
+        )
+        print(f"-> {path}")
+        return 1
+    print(f"bit-exact: {', '.join(engines)} agree on all {len(reference)} samples x {reference.shape[1]} outputs")
+    print(f"-> {path}")
+    return 0
+
+
+def cmd_hls(args: argparse.Namespace) -> int:
+    from lepton_hw.backends.hls import BuildSteps, build_project, run_synth, write_project
+    from lepton_hw.boards import get_board
+    from lepton_hw.engines import load_ir
+    from lepton_hw.fsutil import atomic_output_dir, refuse_existing
+
+    board = get_board(args.board)
+    graph = load_ir(args.dir)
+    out = Path(args.dir) / "hls"
+    refuse_existing(out, args.force)
+    clock = args.clock or board.clock_mhz
+    settings = f"{args.backend}, strategy {args.strategy}, reuse {args.reuse}"
+    print(f"hls: {graph.name} for {board.id} ({board.part}, {clock:g} MHz), {settings}")
+    project = build_project(
+        graph, part=board.part, clock_mhz=clock, backend=args.backend, strategy=args.strategy, reuse=args.reuse
+    )
+    with atomic_output_dir(out, force=args.force) as tmp:
+        write_project(project, tmp)
+    print(f"wrote {out}/ (hls/ = the hls4ml project, camera/ = the IP wrapper and testbench, build_camera.tcl)")
+    if args.synth:
+        steps = BuildSteps(csim=False, synth=True, cosim=args.cosim, export=True)
+        report = run_synth(out, args.backend, steps=steps)
+        if not report.get("ran"):
+            print(f"{report['reason']}: C synthesis not run; it would run: {report['commands'][0]}")
+        print(f"-> {out}/report.json")
+    return 0
+
+
+def cmd_boards(args: argparse.Namespace) -> int:
+    from lepton_hw.boards import all_boards, format_table
+
+    print(format_table(all_boards()))
+    return 0
+
+
+def _hls_options(args: argparse.Namespace) -> HlsOptions:
+    return HlsOptions(
+        backend=getattr(args, "backend", "vitis"),
+        strategy=getattr(args, "strategy", "latency"),
+        reuse=getattr(args, "reuse", 1),
+    )
 
 
 def load_samples(path: Path) -> np.ndarray:
@@ -202,7 +282,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-i", "--input", required=True, metavar="X.npy", help="float array (N, H, W, C) of input values")
     p.add_argument("-o", "--output", required=True, metavar="Y.npy", help="float64 array (N, outputs)")
     p.add_argument("--engine", default="ir", help=f"one of {', '.join(ENGINES)} (default ir)")
+    _add_hls_options(p)
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("verify", help="run several engines on X.npy and compare them exactly -> DIR/verify.json")
+    p.add_argument("dir", metavar="DIR")
+    p.add_argument("-i", "--input", required=True, metavar="X.npy", help="float array (N, H, W, C) of input values")
+    p.add_argument(
+        "--engines", default="ir,keras", help=f"comma-separated, the first is the reference ({', '.join(ENGINES)})"
+    )
+    _add_hls_options(p)
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("hls", help="hls4ml project + camera IP wrapper + build tcl -> DIR/hls/")
+    p.add_argument("dir", metavar="DIR")
+    p.add_argument("--board", required=True, help="a board id (`lepton-hw boards` lists them)")
+    _add_hls_options(p)
+    p.add_argument("--clock", type=float, metavar="MHz", help="target clock (default: the board's)")
+    p.add_argument("--synth", action="store_true", help="run csynth with the vendor tool when it is installed")
+    p.add_argument("--cosim", action="store_true", help="with --synth: also run C/RTL co-simulation")
+    p.add_argument("--force", action="store_true", help="overwrite DIR/hls if it exists")
+    p.set_defaults(func=cmd_hls)
+
+    p = sub.add_parser("boards", help="list the boards and their resources")
+    p.set_defaults(func=cmd_boards)
 
     p = sub.add_parser("train", help="QAT + pruning from a YAML config -> DIR/model.h5, DIR/ir/, DIR/metrics.json")
     p.add_argument("config", metavar="CONFIG.yaml")
@@ -220,6 +323,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite DIR if it exists")
     p.set_defaults(func=cmd_dataset)
     return parser
+
+
+def _add_hls_options(p: argparse.ArgumentParser) -> None:
+    from lepton_hw.backends.hls.adapter import BACKENDS, STRATEGIES
+
+    p.add_argument("--backend", default="vitis", choices=BACKENDS, help="HLS tool flavour (default vitis)")
+    p.add_argument("--strategy", default="latency", choices=STRATEGIES, help="hls4ml strategy (default latency)")
+    p.add_argument("--reuse", type=int, default=1, metavar="N", help="hls4ml reuse factor (default 1)")
 
 
 def _setup_logging(debug: bool, quiet: bool) -> None:

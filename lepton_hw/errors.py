@@ -50,6 +50,10 @@ class DatasetError(UserError):
     """A dataset that cannot be loaded: missing files, unreadable images, bad arrays or labels."""
 
 
+class BoardError(UserError):
+    """An unknown board id, or a board file with a missing or wrong field."""
+
+
 class EngineError(UserError):
     """An unknown engine, or an engine that cannot run here."""
 

@@ -1,0 +1,343 @@
+"""The one module that imports hls4ml: an hls4ml ModelGraph built from the lepton_hw IR.
+
+The network is described to hls4ml straight from the IR, not from the original Keras model:
+each IR node becomes the layer dictionary of hls4ml's own Keras-layer parser (which works out
+padding and shapes), fed by a reader that serves the IR's exact integer weights as floats
+(``raw * 2**-frac``, exact in float64). Every layer's weight, bias, accumulator and result
+type is set from the IR, never left to hls4ml's default ``ap_fixed<16,6>``.
+
+hls4ml picks its converter front end with ``import keras; keras.__version__ >= '3.0'``; with
+TensorFlow 2.20 plain ``keras`` is Keras 3, which would also import TensorFlow without Keras 2
+selected (QKeras and the rest of lepton_hw need tf_keras). So ``keras`` is aliased to tf_keras
+before hls4ml is first imported. Nothing else in lepton_hw imports hls4ml.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from lepton_hw.errors import EngineError, UnsupportedLayerError, UserError
+from lepton_hw.ir.fixed import FixedType
+from lepton_hw.ir.graph import (
+    AvgPool2D,
+    Conv2D,
+    Dense,
+    Flatten,
+    Graph,
+    Input,
+    MaxPool2D,
+    Node,
+    ReLU,
+    Requantize,
+    same_padding,
+)
+
+log = logging.getLogger(__name__)
+
+BACKENDS = {"vitis": "Vitis", "vivado": "Vivado"}
+STRATEGIES = {"latency": "Latency", "resource": "Resource", "da": "distributed_arithmetic"}
+PROJECT_NAME = "lepton_net"  # the hls4ml top function (and file) name
+INPUT_NAME = "pixels"
+
+
+def hls4ml() -> ModuleType:
+    """Import hls4ml with ``keras`` aliased to tf_keras (see the module docstring for why)."""
+    if "hls4ml" not in sys.modules:
+        from lepton_hw.frontend.keras_env import tf_keras
+
+        keras = tf_keras()  # sets TF_USE_LEGACY_KERAS before TensorFlow is imported
+        sys.modules["keras"] = keras  # hls4ml must see Keras 2, not Keras 3
+    import hls4ml as module
+
+    return module
+
+
+def hls4ml_version() -> str:
+    """The installed hls4ml's version, without importing it (nor TensorFlow)."""
+    return importlib.metadata.version("hls4ml")
+
+
+# ----------------------------------------------------------------------------- IR -> layer list
+class _IRWeights:
+    """hls4ml's weight reader interface, serving the IR's integer weights as exact floats."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.nodes = {hls_name(n): n for n in graph.nodes}
+
+    def get_weights_data(self, layer_name: str, var_name: str) -> np.ndarray | None:
+        node = self.nodes[layer_name]
+        if not isinstance(node, (Conv2D, Dense)):
+            return None
+        if var_name == "kernel":
+            return np.ldexp(node.weight.astype(np.float64), -node.weight_type.frac)
+        if var_name == "bias":
+            return np.ldexp(node.bias.astype(np.float64), -node.bias_type.frac)
+        return None
+
+
+def avgpool_accum_type(node: AvgPool2D, in_type: FixedType) -> FixedType:
+    """hls4ml's io_stream average pooling computes ``accum_t(sum) / N`` in accum_t: log2(N) more
+    integer bits hold the sum, log2(N) more fractional bits hold the exact quotient."""
+    extra = (node.pool_size[0] * node.pool_size[1]).bit_length() - 1
+    return FixedType(in_type.signed, in_type.width + 2 * extra, in_type.integer + extra)
+
+
+def check_supported(graph: Graph) -> None:
+    """Raise UnsupportedLayerError for what hls4ml's io_stream cannot compute exactly."""
+    prev_shape = graph.input.shape
+    if len(prev_shape) not in (1, 3):
+        raise UnsupportedLayerError(
+            f"the HLS backend takes (height, width, channels) images or flat vectors, got input shape {prev_shape}"
+        )
+    for node in graph.nodes[1:]:
+        if isinstance(node, (MaxPool2D, AvgPool2D)):
+            kind = "average" if isinstance(node, AvgPool2D) else "max"
+            if node.padding == "same":
+                pads = [same_padding(prev_shape[a], node.pool_size[a], node.strides[a]) for a in (0, 1)]
+                if any(p for pair in pads for p in pair):
+                    raise UnsupportedLayerError(
+                        f"layer {node.name!r}: same-padded {kind} pooling with partial windows (padding {pads} on "
+                        f"a {prev_shape[0]}x{prev_shape[1]} input) is not supported by the HLS backend: hls4ml's "
+                        "io_stream pooling has no padding (average pooling divides by the full window); use "
+                        "valid padding or an input size divisible by the pool size"
+                    )
+        elif not isinstance(node, (Conv2D, Dense, ReLU, Requantize, Flatten)):
+            raise UnsupportedLayerError(f"node {node.name!r} ({node.op}) is not supported by the HLS backend")
+        prev_shape = node.shape
+
+
+def hls_name(node: Node) -> str:
+    """The hls4ml layer name of an IR node: its own name (hls4ml reserves ``input`` and ``output``)."""
+    if isinstance(node, Input):
+        return INPUT_NAME
+    return node.name if node.name not in ("input", "output", INPUT_NAME) else f"l_{node.name}"
+
+
+def _keras_layer(node: Node, in_type: FixedType) -> dict[str, Any]:
+    """The Keras-style layer description of one IR node that hls4ml's parsers read."""
+    config: dict[str, Any] = {"name": hls_name(node), "data_format": "channels_last"}
+    if isinstance(node, Input):
+        config.update(batch_input_shape=[None, *node.shape], dtype="float32")
+        return {"class_name": "InputLayer", "config": config}
+    if isinstance(node, Conv2D):
+        config.update(
+            filters=int(node.weight.shape[-1]),
+            kernel_size=list(node.kernel_size),
+            strides=list(node.strides),
+            padding=node.padding,
+            use_bias=True,
+        )
+        return {"class_name": "Conv2D", "config": config}
+    if isinstance(node, Dense):
+        config.update(units=int(node.weight.shape[-1]), use_bias=True)
+        return {"class_name": "Dense", "config": config}
+    if isinstance(node, ReLU):
+        config.update(activation="relu")
+        return {"class_name": "Activation", "config": config}
+    if isinstance(node, Requantize):  # a cast: hls4ml keeps a linear activation whose types differ
+        config.update(activation="linear")
+        return {"class_name": "Activation", "config": config}
+    if isinstance(node, (MaxPool2D, AvgPool2D)):
+        cls = "MaxPooling2D" if isinstance(node, MaxPool2D) else "AveragePooling2D"
+        config.update(pool_size=list(node.pool_size), strides=list(node.strides), padding=node.padding)
+        return {"class_name": cls, "config": config}
+    if isinstance(node, Flatten):
+        return {"class_name": "Flatten", "config": config}
+    raise UnsupportedLayerError(f"node {node.name!r} ({node.op}) is not supported by the HLS backend")
+
+
+def _precisions(node: Node, in_type: FixedType) -> dict[str, str]:
+    """The hls4ml precision entries of one IR node (every one set, none left to defaults)."""
+    if isinstance(node, (Conv2D, Dense)):
+        return {
+            "weight": node.weight_type.hls4ml_str(),
+            "bias": node.bias_type.hls4ml_str(),
+            "accum": node.accum_type.hls4ml_str(),
+            "result": node.type.hls4ml_str(),
+        }
+    if isinstance(node, AvgPool2D):
+        return {"accum": avgpool_accum_type(node, in_type).hls4ml_str(), "result": node.type.hls4ml_str()}
+    if isinstance(node, MaxPool2D):
+        return {"accum": in_type.hls4ml_str(), "result": node.type.hls4ml_str()}
+    return {"result": node.type.hls4ml_str()}
+
+
+def layer_list(graph: Graph) -> list[dict[str, Any]]:
+    """hls4ml's layer list of the IR chain, made by hls4ml's own Keras-layer parsers."""
+    hls4ml()
+    from hls4ml.converters.keras_v2_to_hls import layer_handlers
+
+    reader = _IRWeights(graph)
+    layers: list[dict[str, Any]] = []
+    shape: list[Any] = [None, *graph.input.shape]
+    prev_name: str | None = None
+    in_type = graph.input.type
+    for node in graph.nodes:
+        keras_layer = _keras_layer(node, in_type)
+        inputs = None if prev_name is None else [prev_name]
+        layer, out_shape = layer_handlers[keras_layer["class_name"]](keras_layer, inputs, [shape], reader)
+        if isinstance(node, (Conv2D, Dense)):
+            layer.pop("weight_quantizer", None)
+            layer.pop("bias_quantizer", None)
+        layers.append(layer)
+        if list(out_shape[1:]) != list(node.shape):
+            raise AssertionError(f"hls4ml computes shape {out_shape[1:]} for {node.name}, the IR {node.shape}")
+        shape, prev_name, in_type = list(out_shape), hls_name(node), node.type
+    return layers
+
+
+def hls_config(graph: Graph, strategy: str, reuse: int) -> dict[str, Any]:
+    """hls4ml's HLSConfig: model-wide strategy and reuse, every layer's types from the IR."""
+    layer_configs: dict[str, Any] = {}
+    in_type = graph.input.type
+    for node in graph.nodes:
+        entry: dict[str, Any] = {"Precision": _precisions(node, in_type), "Trace": False}
+        if isinstance(node, (Conv2D, Dense)):
+            entry["Strategy"] = STRATEGIES[strategy]
+            entry["ReuseFactor"] = reuse
+        layer_configs[hls_name(node)] = entry
+        in_type = node.type
+    default = graph.output.type.hls4ml_str()  # never used: every layer above is set
+    return {
+        "Model": {"Precision": default, "ReuseFactor": reuse, "Strategy": STRATEGIES[strategy], "BramFactor": 10**9},
+        "LayerName": layer_configs,
+    }
+
+
+@dataclass(frozen=True)
+class NetSettings:
+    """What the hls4ml project depends on besides the graph."""
+
+    part: str
+    clock_mhz: float
+    backend: str = "vitis"
+    strategy: str = "latency"
+    reuse: int = 1
+
+    def validate(self) -> None:
+        if self.backend not in BACKENDS:
+            raise EngineError(f"unknown HLS backend {self.backend!r}; accepted: {', '.join(BACKENDS)}")
+        if self.strategy not in STRATEGIES:
+            raise EngineError(f"unknown HLS strategy {self.strategy!r}; accepted: {', '.join(STRATEGIES)}")
+        if not isinstance(self.reuse, int) or self.reuse < 1:
+            raise EngineError(f"reuse factor must be a positive integer, got {self.reuse!r}")
+        if self.strategy == "da" and self.reuse != 1:
+            raise EngineError(
+                f"strategy 'da' (hls4ml's distributed_arithmetic) needs reuse 1, got {self.reuse}; "
+                "use strategy 'resource' for reuse > 1"
+            )
+        if not (self.clock_mhz > 0):
+            raise EngineError(f"clock must be a positive frequency in MHz, got {self.clock_mhz!r}")
+
+    @property
+    def clock_period_ns(self) -> float:
+        return round(1000.0 / self.clock_mhz, 6)
+
+
+def build_model_graph(graph: Graph, settings: NetSettings, output_dir: Path, weights_txt: bool = False) -> Any:
+    """An hls4ml ModelGraph (io_stream) of the IR, whose project lives in ``output_dir``.
+
+    With ``weights_txt`` the C simulation reads the weights from text files at run time (hls4ml's
+    option; g++ compiles large constant weight arrays very slowly); synthesis always uses the headers.
+    """
+    settings.validate()
+    check_supported(graph)
+    module = hls4ml()
+    from hls4ml.model.graph import ModelGraph
+
+    backend = module.backends.get_backend(BACKENDS[settings.backend])
+    config = backend.create_initial_config(
+        part=settings.part,
+        clock_period=settings.clock_period_ns,
+        io_type="io_stream",
+        write_weights_txt=weights_txt,
+        tb_output_stream="file",
+    )
+    config.update(
+        OutputDir=str(output_dir),
+        ProjectName=PROJECT_NAME,
+        Backend=BACKENDS[settings.backend],
+        HLSConfig=hls_config(graph, settings.strategy, settings.reuse),
+        InputData=None,
+        OutputPredictions=None,
+    )
+    layers = layer_list(graph)
+    try:
+        with warnings.catch_warnings():
+            # hls4ml's pointwise-convolution pass re-spells the strategy ("latency -> Latency"): harmless
+            warnings.filterwarnings("ignore", message="Overriding attribute", category=UserWarning)
+            return ModelGraph.from_layer_list(config, layers, [INPUT_NAME], [hls_name(graph.output)])
+    except ModuleNotFoundError as err:  # hls4ml's @requires('da') and friends
+        raise EngineError(f"hls4ml needs the missing package {err.name!r} for strategy {settings.strategy!r}") from None
+
+
+def set_output_dir(model: Any, output_dir: Path) -> None:
+    model.config.config["OutputDir"] = str(output_dir)
+
+
+def write_model(model: Any, output_dir: Path) -> None:
+    """hls4ml writes its own project (firmware/, build_prj.tcl, testbench) into ``output_dir``."""
+    set_output_dir(model, output_dir)
+    model.write()
+
+
+def compile_model(model: Any, output_dir: Path) -> Path:
+    """Write and compile the C simulation library; returns the shared library's path."""
+    set_output_dir(model, output_dir)
+    model.write()
+    model._compile()  # hls4ml's build_lib.sh (g++), then loads the library
+    stamp = model.config.get_config_value("Stamp")
+    return output_dir / "firmware" / f"{PROJECT_NAME}-{stamp}.so"
+
+
+def da_costs(model: Any) -> dict[str, dict[str, Any]]:
+    """da4ml's cost estimate (adders, in its own units) per layer of a distributed-arithmetic model."""
+    costs = {}
+    for layer in model.get_layers():
+        cost = layer.attributes.get("da_kernel_cost") if hasattr(layer, "attributes") else None
+        if cost is not None:
+            costs[layer.name] = {"da4ml_cost": float(cost), "reuse_factor": int(layer.get_attr("reuse_factor", 1))}
+    return costs
+
+
+def _type_text(precision: Any) -> str:
+    """An hls4ml precision in lepton_hw's ap_fixed spelling (as FixedType prints it) when it is one."""
+    text = str(precision.definition_cpp())
+    try:
+        return str(FixedType.parse(text))
+    except UserError:
+        return text
+
+
+def layer_table(model: Any) -> list[dict[str, Any]]:
+    """The layers of the hls4ml model with their types, for project.json and checks."""
+    rows = []
+    for layer in model.get_layers():
+        row: dict[str, Any] = {"name": layer.name, "class": type(layer).__name__}
+        out = layer.get_output_variable()
+        row["result"] = _type_text(out.type.precision) if out is not None else None
+        for key in ("weight", "bias"):
+            w = layer.weights.get(key)
+            if w is not None:
+                row[key] = _type_text(w.type.precision)
+        accum = layer.get_attr("accum_t")
+        if accum is not None:
+            row["accum"] = _type_text(accum.precision)
+        rows.append(row)
+    return rows
+
+
+def io_types(model: Any) -> tuple[int, int]:
+    """(number of inputs, number of outputs) of the compiled network."""
+    n_in = int(np.prod(model.get_input_variables()[0].shape))
+    n_out = int(np.prod(model.get_output_variables()[0].shape))
+    return n_in, n_out

@@ -1,0 +1,228 @@
+"""The HLS project of an IR graph, as a value: the hls4ml network, lepton_hw's camera wrapper,
+its testbench and build tcl. :func:`build_project` makes it; :func:`write_project` writes it.
+
+Layout written by :func:`write_project` into ``out_dir``::
+
+    hls/            hls4ml's own project of the network (top ``lepton_net``, io_stream)
+    camera/         lepton_camera.{h,cpp} (the IP top), lepton_camera_tb.cpp, lepton_axis.h, lepton_raw.h,
+                    tb_data/{beats,expected}.txt
+    csim/           lepton_csim_bridge.cpp (the network's C simulation entry point for lepton_hw)
+    build_camera.tcl, build_opts.tcl, project.json, README.md
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lepton_hw.backends.hls import adapter
+from lepton_hw.backends.hls.synth import BuildSteps, build_opts_tcl, tool_command
+from lepton_hw.errors import UnsupportedLayerError
+from lepton_hw.ir import interp
+from lepton_hw.ir.graph import Graph
+
+log = logging.getLogger(__name__)
+
+CAMERA_FILES = ("lepton_axis.h", "lepton_raw.h", "lepton_camera.h", "lepton_camera.cpp", "lepton_camera_tb.cpp")
+PACKET_WORD_BITS = 32
+
+Beat = tuple[int, int, int]  # (pixel, tuser start of frame, tlast end of line)
+
+
+class _Template(string.Template):
+    """Templates use ``@{name}``: ``$`` belongs to tcl."""
+
+    delimiter = "@"
+
+
+def render(name: str, values: Mapping[str, Any]) -> str:
+    """A file of lepton_hw/hls_templates with its ``@{...}`` placeholders filled (all must be given)."""
+    text = (resources.files("lepton_hw.hls_templates") / name).read_text()
+    return _Template(text).substitute({k: str(v) for k, v in values.items()})
+
+
+# ----------------------------------------------------------------------------- camera helpers
+def camera_problem(graph: Graph) -> str | None:
+    """Why the Mono8 camera wrapper cannot wrap this network, or None when it can."""
+    shape, in_type, out = graph.input.shape, graph.input.type, graph.output
+    if len(shape) != 3 or shape[2] != 1:
+        return f"the camera wrapper takes Mono8 frames (height, width, 1); the model's input is {shape}"
+    if in_type.signed or in_type.width != 8:
+        return f"the camera wrapper passes raw 8-bit pixels; the model's input type is {in_type}, not 8-bit unsigned"
+    if len(out.shape) != 1:
+        return f"the camera wrapper sends a vector of logits; the model's output shape is {out.shape}"
+    if out.type.width > PACKET_WORD_BITS:
+        return f"the output type {out.type} is wider than the packets' {PACKET_WORD_BITS}-bit words"
+    return None
+
+
+def require_camera(graph: Graph) -> None:
+    problem = camera_problem(graph)
+    if problem:
+        raise UnsupportedLayerError(problem)
+
+
+def frame_beats(frame: np.ndarray) -> list[Beat]:
+    """The AXI4-Stream video beats of one well-formed Mono8 frame (H, W)."""
+    frame = np.asarray(frame)
+    if frame.ndim == 3 and frame.shape[2] == 1:
+        frame = frame[:, :, 0]
+    h, w = frame.shape
+    return [(int(frame[r, c]), int(r == 0 and c == 0), int(c == w - 1)) for r in range(h) for c in range(w)]
+
+
+def result_packet(raw_logits: np.ndarray) -> list[int]:
+    """The result packet of one frame: argmax (lowest index on a tie), then the raw logits."""
+    logits = [int(v) for v in np.asarray(raw_logits).ravel()]
+    return [int(np.argmax(logits)), *logits]
+
+
+def expected_packets(graph: Graph, frames: Sequence[np.ndarray]) -> list[list[int]]:
+    """Packets the camera core must send for well-formed Mono8 frames (raw pixels = raw inputs)."""
+    if not frames:
+        return []
+    raw = np.stack([np.asarray(f, dtype=np.int64).reshape(graph.input.shape) for f in frames])
+    out = interp.run(graph, raw)
+    assert isinstance(out, np.ndarray)
+    return [result_packet(row) for row in out]
+
+
+def default_tb_frames(graph: Graph) -> list[np.ndarray]:
+    """Frames for the project's own testbench: all zero, all 255, a ramp and two seeded noise frames."""
+    h, w = graph.input.shape[:2]
+    rng = np.random.default_rng(0)
+    ramp = np.rint(np.linspace(0, 255, h * w)).reshape(h, w)
+    frames = [np.zeros((h, w)), np.full((h, w), 255), ramp, *rng.integers(0, 256, size=(2, h, w))]
+    return [f.astype(np.uint8) for f in frames]
+
+
+def beats_text(beats: Sequence[Beat]) -> str:
+    return "".join(f"{p} {u} {t}\n" for p, u, t in beats)
+
+
+def packets_text(packets: Sequence[Sequence[int]]) -> str:
+    return "".join("packet " + " ".join(str(v) for v in p) + "\n" for p in packets)
+
+
+# ----------------------------------------------------------------------------- the project
+@dataclass(frozen=True)
+class HlsProject:
+    """An HLS project as a value: the hls4ml network (written by hls4ml's own writer into ``hls/``)
+    and lepton_hw's files (relative path -> text). Nothing is on disk until :func:`write_project`."""
+
+    graph: Graph
+    settings: adapter.NetSettings
+    model: Any = field(repr=False)  # the hls4ml ModelGraph
+    files: Mapping[str, str] = field(repr=False)
+    info: Mapping[str, Any] = field(repr=False)
+
+    @property
+    def has_camera(self) -> bool:
+        return bool(self.info.get("camera"))
+
+
+def template_values(graph: Graph, settings: adapter.NetSettings) -> dict[str, Any]:
+    n_out = int(np.prod(graph.output.shape))
+    return {
+        "name": graph.name,
+        "project": adapter.PROJECT_NAME,
+        "n_in": int(np.prod(graph.input.shape)),
+        "n_out": n_out,
+        "frame_h": graph.input.shape[0],
+        "frame_w": graph.input.shape[1] if len(graph.input.shape) > 1 else 1,
+        "part": settings.part,
+        "clock_mhz": f"{settings.clock_mhz:g}",
+        "period_ns": f"{settings.clock_period_ns:g}",
+        "strategy": settings.strategy,
+        "reuse": settings.reuse,
+        "tool": "Vitis HLS" if settings.backend == "vitis" else "Vivado HLS",
+        "solution_flags": "-flow_target vivado" if settings.backend == "vitis" else "",
+        "command": " ".join(tool_command(settings.backend, "build_camera.tcl")),
+        "output_type": str(graph.output.type),
+        "hls4ml_version": adapter.hls4ml_version(),
+    }
+
+
+def build_project(
+    graph: Graph,
+    *,
+    part: str,
+    clock_mhz: float,
+    backend: str = "vitis",
+    strategy: str = "latency",
+    reuse: int = 1,
+    tb_frames: Sequence[np.ndarray] | None = None,
+    camera: bool = True,
+    weights_txt: bool = False,
+) -> HlsProject:
+    """The HLS project of ``graph``: raises UnsupportedLayerError / EngineError for what it cannot build.
+
+    ``tb_frames`` (uint8 H x W) are the testbench's frames; by default a few deterministic ones.
+    Without ``camera`` (or for a network the Mono8 wrapper cannot take) the project has no camera core.
+    ``weights_txt``: hls4ml's C simulation reads the weights from text files (quicker to compile).
+    """
+    settings = adapter.NetSettings(part, float(clock_mhz), backend, strategy, int(reuse))
+    settings.validate()
+    model = adapter.build_model_graph(graph, settings, Path("hls"), weights_txt=weights_txt)
+    values = template_values(graph, settings)
+    files: dict[str, str] = {"csim/lepton_csim_bridge.cpp": render("lepton_csim_bridge.cpp", values)}
+    files["csim/lepton_raw.h"] = render("lepton_raw.h", values)
+    problem = camera_problem(graph) if camera else "not asked for"
+    if problem is None:
+        for name in CAMERA_FILES:
+            files[f"camera/{name}"] = render(name, values)
+        frames = list(default_tb_frames(graph) if tb_frames is None else tb_frames)
+        beats = [b for f in frames for b in frame_beats(f)]
+        files["camera/tb_data/beats.txt"] = beats_text(beats)
+        files["camera/tb_data/expected.txt"] = packets_text(expected_packets(graph, frames))
+        files["build_camera.tcl"] = render("build_camera.tcl", values)
+        files["build_opts.tcl"] = build_opts_tcl(BuildSteps())
+    elif camera:
+        log.warning("no camera wrapper: %s", problem)
+    files["README.md"] = render("project_README.md", values)
+    info: dict[str, Any] = {
+        "format": "lepton_hw.hls_project",
+        "version": 1,
+        "name": graph.name,
+        "top": "lepton_camera" if problem is None else adapter.PROJECT_NAME,
+        "network_top": adapter.PROJECT_NAME,
+        "camera": problem is None,
+        "camera_problem": problem,
+        "backend": backend,
+        "strategy": strategy,
+        "reuse": reuse,
+        "part": part,
+        "clock_mhz": float(clock_mhz),
+        "io_type": "io_stream",
+        "hls4ml_version": values["hls4ml_version"],
+        "input_shape": list(graph.input.shape),
+        "input_type": str(graph.input.type),
+        "output_type": str(graph.output.type),
+        "n_outputs": values["n_out"],
+        "softmax_dropped": graph.source.get("softmax_dropped", "false") == "true",
+        "layers": adapter.layer_table(model),
+        "da4ml_costs": adapter.da_costs(model),
+    }
+    files["project.json"] = json.dumps(info, indent=1) + "\n"
+    return HlsProject(graph, settings, model, files, info)
+
+
+def write_project(project: HlsProject, out_dir: Path | str) -> Path:
+    """Write the project into ``out_dir`` (created): hls4ml's project in ``hls/``, lepton_hw's files next to it."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    adapter.write_model(project.model, (out_dir / "hls").resolve())
+    for rel, text in project.files.items():
+        path = out_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    log.debug("wrote the HLS project to %s", out_dir)
+    return out_dir

@@ -1,0 +1,75 @@
+"""The engines that compute a model's outputs, behind one function for ``predict`` and ``verify``.
+
+- ``ir``: the integer interpreter (the golden model);
+- ``keras``: the QKeras model the IR was imported from, in TensorFlow (float32);
+- ``csim``: hls4ml's C simulation of the HLS backend's network (g++, compiled once and cached).
+
+Every engine returns float64 values (N, outputs) that are the exact fixed-point outputs, so that
+two engines agree exactly when, and only when, their arrays are equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lepton_hw.errors import EngineError, InputDataError, IRError
+from lepton_hw.ir import interp
+from lepton_hw.ir.graph import Graph
+
+ENGINES = ("ir", "keras", "csim")
+
+
+@dataclass(frozen=True)
+class HlsOptions:
+    """How the csim engine configures hls4ml (the defaults of `lepton-hw hls`)."""
+
+    backend: str = "vitis"
+    strategy: str = "latency"
+    reuse: int = 1
+
+
+def ir_dir(directory: Path | str) -> Path:
+    """The folder holding ir.json: DIR itself (`import -o DIR`) or DIR/ir (`train -o DIR`)."""
+    directory = Path(directory)
+    if not (directory / "ir.json").is_file() and (directory / "ir" / "ir.json").is_file():
+        return directory / "ir"
+    return directory
+
+
+def load_ir(directory: Path | str) -> Graph:
+    from lepton_hw.ir.serialize import load_graph
+
+    try:
+        return load_graph(ir_dir(directory))
+    except IRError as err:
+        raise IRError(f"{err} (or `lepton-hw train CONFIG -o {directory}`)") from None
+
+
+def check_engines(names: list[str]) -> None:
+    unknown = [name for name in names if name not in ENGINES]
+    if unknown or not names:
+        raise EngineError(f"unknown engine {', '.join(unknown) or '(none)'}; accepted: {', '.join(ENGINES)}")
+
+
+def run_engine(graph: Graph, x: np.ndarray, engine: str, hls: HlsOptions | None = None) -> np.ndarray:
+    """Outputs (N, n_out) float64 of ``engine`` on float input values ``x`` (N, *input shape)."""
+    check_engines([engine])
+    if graph.output.type.width > 53:
+        raise InputDataError(f"the output type {graph.output.type} has more than 53 bits: float64 cannot hold it")
+    raw = interp.quantize_input(graph, x)  # rejects shapes and values the hardware can't take
+    if engine == "ir":
+        y = graph.output.type.to_float(np.asarray(interp.run(graph, raw)))
+    elif engine == "keras":
+        from lepton_hw.frontend.keras_engine import predict_keras
+
+        y = predict_keras(graph, graph.input.type.to_float(raw))
+    else:
+        from lepton_hw.backends.hls import predict_csim
+
+        options = hls or HlsOptions()
+        out = predict_csim(graph, raw, backend=options.backend, strategy=options.strategy, reuse=options.reuse)
+        y = graph.output.type.to_float(out)
+    return np.asarray(y, dtype=np.float64).reshape(len(raw), -1)

@@ -1,0 +1,111 @@
+"""The command line of the HLS backend: `hls`, `predict --engine csim` and `verify`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lepton_hw.testing.models import random_inputs, random_model
+from tests.helpers import assert_bit_exact, run_cli
+
+pytestmark = [pytest.mark.hls, pytest.mark.keras]
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small random conv model (seed 0 of the generator: conv, average pooling, two dense), imported."""
+    from lepton_hw.cli import main
+    from lepton_hw.frontend.keras_env import tf_keras
+
+    work = tmp_path_factory.mktemp("hls_cli")
+    tf_keras().backend.clear_session()
+    spec, model = random_model(0)
+    model.save(work / "model.h5")
+    np.save(work / "x.npy", random_inputs(spec.input_shape, 24, 0))
+    assert main(["import", str(work / "model.h5"), "-o", str(work / "model")]) == 0
+    return work
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEPTON_HW_CACHE", str(tmp_path_factory.getbasetemp() / "lepton-cache"))
+
+
+def test_hls_writes_the_project(imported: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = imported / "model"
+    status, out, err = run_cli(["hls", str(model), "--board", "pynq-z2", "--synth"], capsys)
+    assert status == 0, err
+    assert (model / "hls" / "build_camera.tcl").is_file()
+    tcl = (model / "hls" / "build_camera.tcl").read_text() + (model / "hls" / "build_opts.tcl").read_text()
+    assert "xc7z020clg400-1" in tcl
+    assert "C synthesis not run" in out and "vitis" in out  # no vendor tool here: says so, and what would run
+    report = json.loads((model / "hls" / "report.json").read_text())
+    assert report["ran"] is False
+    status, _, err = run_cli(["hls", str(model), "--board", "pynq-z2"], capsys)
+    assert status == 2 and "exists already; pass --force" in err
+    status, _, err = run_cli(["hls", str(model), "--board", "no-such-board"], capsys)
+    assert status == 2 and "unknown board 'no-such-board'" in err and "pynq-z2" in err
+
+
+def test_predict_csim_equals_ir(imported: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outputs = {}
+    for engine in ("ir", "csim"):
+        y = imported / f"y_{engine}.npy"
+        argv = ["predict", str(imported / "model"), "-i", str(imported / "x.npy"), "-o", str(y), "--engine", engine]
+        status, _, err = run_cli(argv, capsys)
+        assert status == 0, err
+        outputs[engine] = np.load(y)
+    assert_bit_exact(outputs["ir"], outputs["csim"], "predict --engine csim")
+
+
+def test_verify_all_engines(imported: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = imported / "model"
+    argv = ["verify", str(model), "-i", str(imported / "x.npy"), "--engines", "ir,keras,csim"]
+    status, out, err = run_cli(argv, capsys)
+    assert status == 0, err
+    report = json.loads((model / "verify.json").read_text())
+    assert report == {
+        "n": 24,
+        "engines": ["ir", "keras", "csim"],
+        "reference": "ir",
+        "mismatches": {"keras": 0, "csim": 0},
+        "bit_exact": True,
+        "first_mismatch": None,
+    }
+    assert "bit-exact" in out
+
+
+def test_verify_reports_the_first_mismatch(
+    imported: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One changed output value in one engine: exit 1, and verify.json names engine, sample and output."""
+    import lepton_hw.engines as engines
+
+    real = engines.run_engine
+
+    def off_by_one_lsb(graph, x, engine, hls=None):  # type: ignore[no-untyped-def]
+        y = real(graph, x, engine, hls)
+        if engine == "keras":
+            y = y.copy()
+            y[5, 1] += 2.0**-graph.output.type.frac
+        return y
+
+    monkeypatch.setattr(engines, "run_engine", off_by_one_lsb)
+    model = imported / "model"
+    status, out, _ = run_cli(["verify", str(model), "-i", str(imported / "x.npy")], capsys)
+    assert status == 1
+    report = json.loads((model / "verify.json").read_text())
+    assert report["bit_exact"] is False and report["mismatches"] == {"keras": 1}
+    first = report["first_mismatch"]
+    assert (first["engine"], first["sample"], first["index"]) == ("keras", 5, 1)
+    assert first["got"] != first["expected"]
+    assert "NOT bit-exact" in out
+
+
+def test_verify_unknown_engine(imported: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["verify", str(imported / "model"), "-i", str(imported / "x.npy"), "--engines", "ir,fpga"]
+    status, _, err = run_cli(argv, capsys)
+    assert status == 2 and "unknown engine fpga; accepted: ir, keras, csim" in err
