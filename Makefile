@@ -9,8 +9,13 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 install:
 	@scripts/install.sh
 
+# The default example, as far as the pipeline goes today: train (QAT + pruning) -> IR, then
+# interpreter == Keras == hls4ml C simulation on the whole test set, then the HLS project.
+DEMO := build/camera_defects
 demo: install
-	$(PY) examples/quick_demo.py
+	$(VENV)/bin/lepton-hw train examples/camera_defects.yaml -o $(DEMO) --force
+	$(VENV)/bin/lepton-hw verify $(DEMO) -i $(DEMO)/test_x.npy --engines ir,keras,csim
+	$(VENV)/bin/lepton-hw hls $(DEMO) --board pynq-z2 --force
 
 test: install
 	$(PY) -m pytest -m "not slow" -q
@@ -19,12 +24,13 @@ test-slow: install
 	$(PY) -m pytest -m slow -q
 
 lint: install
-	$(VENV)/bin/ruff check lepton_hw tests bench examples
-	$(VENV)/bin/ruff format --check lepton_hw tests bench examples
+	$(VENV)/bin/ruff check lepton_hw tests bench
+	$(VENV)/bin/ruff format --check lepton_hw tests bench
 	$(VENV)/bin/mypy lepton_hw
 
 bench: install
 	$(PY) bench/bench_interp.py
+	$(PY) bench/bench_train.py
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache .mypy_cache

@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lepton_hw import __version__
 from lepton_hw.engines import ENGINES, HlsOptions
-from lepton_hw.errors import InputDataError, UserError
+from lepton_hw.errors import BoardError, InputDataError, UserError
 from lepton_hw.ir.fixed import FixedType
 from lepton_hw.ir.graph import Conv2D, Dense, Graph
+
+if TYPE_CHECKING:
+    from lepton_hw.train.datasets import Dataset
 
 log = logging.getLogger("lepton_hw")
 
@@ -73,8 +78,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Every engine against the first (the interpreter by default), with ==; exit 1 on any mismatch."""
-    import json
-
     from lepton_hw.engines import check_engines, load_ir, run_engine
     from lepton_hw.fsutil import atomic_write_bytes
 
@@ -135,7 +138,12 @@ def cmd_hls(args: argparse.Namespace) -> int:
     graph = load_ir(args.dir)
     out = Path(args.dir) / "hls"
     refuse_existing(out, args.force)
-    clock = args.clock or board.clock_mhz
+    if args.synth and board.vendor != "xilinx":
+        raise BoardError(
+            f"--synth runs Vitis/Vivado HLS, which target Xilinx parts; {board.id} is a {board.vendor} board "
+            "(write the project without --synth, or pick a Xilinx board)"
+        )
+    clock = args.clock if args.clock is not None else board.clock_mhz
     settings = f"{args.backend}, strategy {args.strategy}, reuse {args.reuse}"
     print(f"hls: {graph.name} for {board.id} ({board.part}, {clock:g} MHz), {settings}")
     project = build_project(
@@ -143,6 +151,12 @@ def cmd_hls(args: argparse.Namespace) -> int:
     )
     with atomic_output_dir(out, force=args.force) as tmp:
         write_project(project, tmp)
+        if args.strategy == "da" and not args.synth:  # da4ml's own estimate needs no vendor tool
+            costs = project.info["da4ml_costs"]
+            report = {"ran": False, "reason": "no --synth", "da4ml_costs": costs}
+            (tmp / "report.json").write_text(json.dumps(report, indent=1) + "\n")
+            total = sum(layer["da4ml_cost"] for layer in costs.values())
+            print(f"da4ml cost estimate: {total:g} (adders, da4ml units) over {len(costs)} layers -> report.json")
     print(f"wrote {out}/ (hls/ = the hls4ml project, camera/ = the IP wrapper and testbench, build_camera.tcl)")
     if args.synth:
         steps = BuildSteps(csim=False, synth=True, cosim=args.cosim, export=True)
@@ -161,11 +175,7 @@ def cmd_boards(args: argparse.Namespace) -> int:
 
 
 def _hls_options(args: argparse.Namespace) -> HlsOptions:
-    return HlsOptions(
-        backend=getattr(args, "backend", "vitis"),
-        strategy=getattr(args, "strategy", "latency"),
-        reuse=getattr(args, "reuse", 1),
-    )
+    return HlsOptions(backend=args.backend, strategy=args.strategy, reuse=args.reuse)
 
 
 def load_samples(path: Path) -> np.ndarray:
@@ -202,11 +212,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_dataset(args: argparse.Namespace) -> int:
-    from lepton_hw.fsutil import atomic_output_dir
+    from lepton_hw.fsutil import atomic_output_dir, refuse_existing
     from lepton_hw.train.config import load_config
     from lepton_hw.train.datasets import export_png, load_dataset
 
     config = load_config(args.config)
+    refuse_existing(Path(args.output), args.force)  # before generating or reading many frames
     dataset = load_dataset(config.dataset, config.model.input)
     with atomic_output_dir(Path(args.output), force=args.force) as tmp:
         written = export_png(dataset, tmp, per_class=args.limit)
@@ -217,13 +228,11 @@ def cmd_dataset(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_preview(dataset: object, path: Path) -> None:
+def _write_preview(dataset: Dataset, path: Path) -> None:
     from PIL import Image
 
-    from lepton_hw.train.datasets import Dataset
     from lepton_hw.train.surface_defects import render_grid
 
-    assert isinstance(dataset, Dataset)
     Image.fromarray(render_grid(dataset.x, dataset.y, dataset.classes), mode="L").save(path)
 
 
@@ -319,10 +328,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("dataset", help="write a config's dataset as PNG files, one folder per class")
     p.add_argument("config", metavar="CONFIG.yaml")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
-    p.add_argument("--limit", type=int, metavar="N", help="at most N frames per class")
+    p.add_argument("--limit", type=_positive_int, metavar="N", help="at most N frames per class")
     p.add_argument("--force", action="store_true", help="overwrite DIR if it exists")
     p.set_defaults(func=cmd_dataset)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return int(text)
 
 
 def _add_hls_options(p: argparse.ArgumentParser) -> None:

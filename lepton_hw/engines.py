@@ -42,10 +42,13 @@ def ir_dir(directory: Path | str) -> Path:
 def load_ir(directory: Path | str) -> Graph:
     from lepton_hw.ir.serialize import load_graph
 
-    try:
-        return load_graph(ir_dir(directory))
-    except IRError as err:
-        raise IRError(f"{err} (or `lepton-hw train CONFIG -o {directory}`)") from None
+    folder = ir_dir(directory)
+    if not (folder / "ir.json").is_file():
+        raise IRError(
+            f"{directory} holds no ir.json (nor ir/ir.json); create it with `lepton-hw import MODEL -o {directory}` "
+            f"or `lepton-hw train CONFIG -o {directory}`"
+        )
+    return load_graph(folder)
 
 
 def check_engines(names: list[str]) -> None:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything lepton_hw needs on a fresh machine: .venv/ with Python 3.11 and the pinned
-# stack (pyproject.toml), and Icarus Verilog (apt-get, when missing and we are root).
+# stack (pyproject.toml), Icarus Verilog and g++ (apt-get, when missing and we are root).
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,15 +14,20 @@ if [ -z "$PYTHON" ]; then
     exit 2
 fi
 
-if ! command -v iverilog >/dev/null 2>&1; then
-    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-        echo "install: Icarus Verilog (apt-get install iverilog)"
-        apt-get update -qq >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog >/dev/null
-    else
-        echo "install: Icarus Verilog is missing; install it with: sudo apt-get install iverilog (optional simulator)" >&2
+# Debian packages: Icarus Verilog (optional simulator) and g++ (the HLS C simulation).
+for tool_package in iverilog:iverilog g++:g++; do
+    tool=${tool_package%%:*}
+    package=${tool_package##*:}
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+            echo "install: $package (apt-get install $package)"
+            apt-get update -qq >/dev/null
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
+        else
+            echo "install: $tool is missing; install it with: sudo apt-get install $package" >&2
+        fi
     fi
-fi
+done
 
 if [ -f "$STAMP" ] && [ "$STAMP" -nt pyproject.toml ] && [ -x "$VENV/bin/lepton-hw" ]; then
     exit 0

@@ -7,3 +7,27 @@ import os
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # no GPU on CI; don't let TensorFlow look for one
+
+
+import contextlib
+import io
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def camera_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """examples/camera_defects.yaml trained once per test session (about 100 s); its output folder.
+
+    The training, HLS and RTL tests all use this model as "the camera example model".
+    """
+    from lepton_hw.cli import main
+
+    out = tmp_path_factory.mktemp("camera_example") / "camera_defects"
+    config = Path(__file__).parents[1] / "examples" / "camera_defects.yaml"
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        status = main(["train", str(config), "-o", str(out)])
+    assert status == 0, printed.getvalue()
+    (out / "train.log").write_text(printed.getvalue())
+    return out

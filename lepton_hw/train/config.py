@@ -123,7 +123,8 @@ class TrainConfig:
         """Plain data that :func:`parse_config` reads back to an equal config (unset values left out)."""
         doc = _plain(dataclasses.asdict(self))
         doc.pop("source", None)
-        doc["pruning"]["end_epoch"] = self.pruning_end_epoch
+        if self.pruning.target_sparsity > 0:
+            doc["pruning"]["end_epoch"] = self.pruning_end_epoch
         conv_only = ("filters", "kernel", "stride", "padding", "pool", "pool_size")
         for layer in doc["model"]["layers"]:
             for key in conv_only if layer["type"] == "dense" else ("units",):
@@ -247,6 +248,8 @@ def parse_config(data: Any, name: str = "model", source: Path | None = None, whe
     model = _model(r, top.get("model"))
     training = _training(r, top.get("training"))
     pruning = _pruning(r, top.get("pruning"), training.epochs)
+    if training.early_stopping is not None and pruning.target_sparsity > 0 and pruning.end_epoch == training.epochs:
+        r.fail("training.early_stopping", "can never start: pruning.end_epoch is the last epoch")
     if r.errors:
         count = f"{len(r.errors)} mistakes" if len(r.errors) > 1 else "1 mistake"
         raise ConfigError(f"{where}: {count}:\n  " + "\n  ".join(r.errors))
@@ -264,7 +267,7 @@ def _dataset(r: _Reader, data: Any, source: Path | None) -> DatasetConfig:
         else:
             path = Path(d["path"]).expanduser()
             if not path.is_absolute() and source is not None:
-                path = source.parent / path
+                path = (source.parent / path).resolve()  # relative to the config file, wherever it is read from
     elif "path" in d:
         r.fail("dataset.path", f"only for kinds folder and npz, not {kind}")
     balance = d.get("balance")
@@ -321,7 +324,7 @@ def _model(r: _Reader, data: Any) -> ModelConfig:
     )
 
 
-def _bits(r: _Reader, d: dict[str, Any], path: str, base: Any) -> dict[str, int]:
+def _bits(r: _Reader, d: dict[str, Any], path: str, base: Any) -> dict[str, Any]:
     """The six per-layer bit settings, falling back to ``base`` (a LayerConfig or a dict)."""
     get: Callable[[str], int] = (lambda k: base[k]) if isinstance(base, dict) else (lambda k: getattr(base, k))
     bits = {
@@ -343,7 +346,7 @@ def _bits(r: _Reader, d: dict[str, Any], path: str, base: Any) -> dict[str, int]
     return bits
 
 
-def _layer(r: _Reader, data: Any, path: str, defaults: dict[str, int], is_last: bool) -> LayerConfig:
+def _layer(r: _Reader, data: Any, path: str, defaults: dict[str, Any], is_last: bool) -> LayerConfig:
     conv_keys = ("type", "filters", "kernel", "stride", "padding", "pool", "pool_size", *_LAYER_BITS)
     dense_keys = ("type", "units", *_LAYER_BITS)
     if not isinstance(data, dict):
@@ -358,7 +361,7 @@ def _layer(r: _Reader, data: Any, path: str, defaults: dict[str, int], is_last: 
         if d.get("pool") == "avg" and d.get("pool_size") == 3:
             r.fail(f"{path}.pool_size", "average pooling takes 2 or 4 (a power-of-two window divides exactly)")
         return LayerConfig(
-            "conv",
+            type="conv",
             filters=r.integer(d, "filters", path, 1, 1, 256),
             kernel=r.integer(d, "kernel", path, 3, 1, 7),
             stride=r.integer(d, "stride", path, 1, 1, 4),
@@ -376,7 +379,7 @@ def _layer(r: _Reader, data: Any, path: str, defaults: dict[str, int], is_last: 
         if units is None:
             r.fail(f"{path}.units", "required for a hidden dense layer (1..1024)")
         units = r.integer(d, "units", path, 1, 1, 1024)
-    return LayerConfig("dense", units=units, **bits)
+    return dataclasses.replace(LayerConfig(type="dense", units=units), **bits)
 
 
 def _training(r: _Reader, data: Any) -> TrainingConfig:

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -189,10 +190,10 @@ def read_mono8(path: Path, size: tuple[int, int], fit: str = "resize") -> np.nda
     return np.asarray(mono, dtype=np.uint8)
 
 
-def _as_mono8(image: object, path: Path) -> object:
+def _as_mono8(image: Any, path: Path) -> Any:
+    """A PIL image as an 8-bit greyscale ("L") image."""
     from PIL import Image
 
-    assert isinstance(image, Image.Image)
     if image.mode == "L":
         return image
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # Mono16 camera frames: keep the top 8 bits
@@ -210,7 +211,10 @@ def load_npz(path: Path, classes: Sequence[str] | None = None) -> Dataset:
     if not path.is_file():
         raise DatasetError(f"dataset file {path} does not exist")
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise ValueError("it holds one array (a .npy file), not arrays x and y")
+        with loaded as archive:
             arrays = {key: archive[key] for key in archive.files}
     except (OSError, ValueError, EOFError) as err:
         raise DatasetError(f"cannot read {path} as an .npz archive: {err}") from None

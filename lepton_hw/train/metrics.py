@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from lepton_hw.ir.graph import Conv2D, Dense, Graph
+from lepton_hw.ir.graph import Conv2D, Dense, Graph, Node
 
 
 def classification_metrics(labels: np.ndarray, predicted: np.ndarray, classes: tuple[str, ...]) -> dict[str, Any]:
@@ -50,7 +50,7 @@ def classification_metrics(labels: np.ndarray, predicted: np.ndarray, classes: t
 def layer_costs(graph: Graph, pruned_sparsity: dict[str, float]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Per weighted layer: bits, sparsity, parameters, MACs and BOPs; plus the totals."""
     layers = []
-    previous = graph.input
+    previous: Node = graph.input
     for node in graph.nodes[1:]:
         if isinstance(node, (Conv2D, Dense)):
             layers.append(_costs(node, previous.type.width, pruned_sparsity.get(node.name)))
@@ -58,7 +58,8 @@ def layer_costs(graph: Graph, pruned_sparsity: dict[str, float]) -> tuple[list[d
     keys = ("params", "nonzero_params", "macs", "nonzero_macs", "bops", "bops_baskin")
     totals = {key: sum(layer[key] for layer in layers) for key in keys}
     weights = sum(layer["weights"] for layer in layers)
-    totals["sparsity"] = 1 - sum(layer["nonzero_weights"] for layer in layers) / weights if weights else 0.0
+    zeros = weights - sum(layer["nonzero_weights"] for layer in layers)
+    totals["sparsity"] = zeros / weights if weights else 0.0
     return layers, totals
 
 
@@ -68,7 +69,7 @@ def _costs(node: Conv2D | Dense, input_bits: int, pruned: float | None) -> dict[
     fan_in = node.weight.size // outputs  # inputs per output value
     nonzero_weights = int(np.count_nonzero(node.weight))
     w_bits, a_bits = node.weight_type.width, input_bits
-    sparsity = 1 - nonzero_weights / node.weight.size
+    sparsity = (node.weight.size - nonzero_weights) / node.weight.size
     baskin = fan_in * ((1 - sparsity) * w_bits * a_bits + w_bits + a_bits + math.log2(fan_in)) * outputs * positions
     return {
         "name": node.name,

@@ -61,7 +61,7 @@ def build_model(config: ModelConfig, input_size: tuple[int, int], classes: int, 
         quantizers = _quantizers(layer)
         # One seeded initializer per layer: the same config and seed always start from the same weights.
         initializer = keras.initializers.HeNormal(seed=seed * 1000 + index)
-        suffix = layer_name[-1] if layer_name[-1].isdigit() else ""
+        suffix = layer_name.removeprefix("conv").removeprefix("dense").removeprefix("logits")
         if layer.type == "conv":
             x = qkeras.QConv2D(
                 layer.filters,

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from lepton_hw.errors import ConfigError
 from lepton_hw.frontend.keras_env import tf_keras
 from lepton_hw.fsutil import atomic_output_dir, refuse_existing
 from lepton_hw.train.config import TrainConfig
@@ -53,8 +54,6 @@ def train(config: TrainConfig, output: Path, *, force: bool = False, progress: P
 
     dataset = load_dataset(config.dataset, config.model.input)
     if config.model.classes is not None and config.model.classes != len(dataset.classes):
-        from lepton_hw.errors import ConfigError
-
         raise ConfigError(
             f"model.classes: {config.model.classes}, but the dataset has {len(dataset.classes)} classes "
             f"({', '.join(dataset.classes)})"
@@ -133,7 +132,8 @@ def _fit(config: TrainConfig, splits: Splits, size: tuple[int, int], say: Progre
                 monitor=t.early_stopping.monitor,
                 patience=t.early_stopping.patience,
                 restore_best_weights=True,
-                start_from_epoch=config.pruning_end_epoch,  # never stop before the target sparsity is reached
+                # never stop before the target sparsity is reached (start_from_epoch counts from 0)
+                start_from_epoch=config.pruning_end_epoch - 1 if config.pruning.target_sparsity > 0 else 0,
             )
         )
     model.fit(
@@ -155,10 +155,16 @@ def _wrap_for_pruning(model: Any, config: TrainConfig, steps_per_epoch: int) -> 
 
     p = config.pruning
     begin = p.begin_epoch * steps_per_epoch
+    window = config.pruning_end_epoch * steps_per_epoch - begin
+    if window < p.frequency:
+        raise ConfigError(
+            f"pruning.frequency: {p.frequency} steps, but pruning runs for only {window} steps "
+            f"({steps_per_epoch} per epoch from epoch {p.begin_epoch} to {config.pruning_end_epoch}); "
+            "lower the frequency or widen begin_epoch..end_epoch"
+        )
     # tfmot updates the mask only every `frequency` steps up to end_step: end on an update
     # step, so that the last update applies the full target sparsity.
-    end_epoch = min(config.pruning_end_epoch, config.training.epochs)
-    end = begin + max(1, (end_epoch * steps_per_epoch - begin) // p.frequency) * p.frequency
+    end = begin + (window // p.frequency) * p.frequency
     if p.schedule == "polynomial":
         schedule = tfmot.sparsity.keras.PolynomialDecay(0.0, p.target_sparsity, begin, end, frequency=p.frequency)
     else:
@@ -186,7 +192,7 @@ def _mask_sparsity(model: Any) -> float:
 def _epoch_logger(keras: Any, epochs: int, history: dict[str, list], say: Progress) -> Any:
     """A Keras callback that records the history and reports one line per epoch."""
 
-    class EpochLog(keras.callbacks.Callback):  # type: ignore[misc,name-defined]
+    class EpochLog(keras.callbacks.Callback):
         started = 0.0
 
         def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:

@@ -173,7 +173,7 @@ def test_predict_names_the_unrepresentable_sample_and_value(
 def test_predict_unknown_engine_and_bad_files(imported: Path, capsys: pytest.CaptureFixture[str]) -> None:
     np.save(imported / "x.npy", np.zeros((2, 6, 6, 1)))
     status, _, err = _predict(capsys, imported / "ir", imported / "x.npy", imported / "y.npy", "gpu")
-    _assert_user_error(status, err, "unknown engine 'gpu'", "accepted: ir, keras")
+    _assert_user_error(status, err, "unknown engine gpu", "accepted: ir, keras, csim")
     (imported / "x.txt").write_text("1 2 3")
     status, _, err = _predict(capsys, imported / "ir", imported / "x.txt", imported / "y.npy")
     _assert_user_error(status, err, "x.txt")

@@ -41,13 +41,24 @@ def test_hls_writes_the_project(imported: Path, capsys: pytest.CaptureFixture[st
     assert (model / "hls" / "build_camera.tcl").is_file()
     tcl = (model / "hls" / "build_camera.tcl").read_text() + (model / "hls" / "build_opts.tcl").read_text()
     assert "xc7z020clg400-1" in tcl
-    assert "C synthesis not run" in out and "vitis" in out  # no vendor tool here: says so, and what would run
+    assert "C synthesis not run; it would run: vitis" in out  # no vendor tool here: says so, and what would run
     report = json.loads((model / "hls" / "report.json").read_text())
     assert report["ran"] is False
     status, _, err = run_cli(["hls", str(model), "--board", "pynq-z2"], capsys)
     assert status == 2 and "exists already; pass --force" in err
     status, _, err = run_cli(["hls", str(model), "--board", "no-such-board"], capsys)
     assert status == 2 and "unknown board 'no-such-board'" in err and "pynq-z2" in err
+
+
+def test_hls_da_records_da4ml_costs(imported: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = imported / "model"
+    status, out, err = run_cli(["hls", str(model), "--board", "ulx3s-85f", "--strategy", "da", "--force"], capsys)
+    assert status == 0, err
+    report = json.loads((model / "hls" / "report.json").read_text())
+    costs = report["da4ml_costs"]
+    assert len(costs) == 3, costs  # seed 0 has three weighted layers: one conv, two dense
+    assert all(layer["da4ml_cost"] > 0 for layer in costs.values())
+    assert "da4ml cost estimate" in out and "LFE5U-85F-6BG381C" in out
 
 
 def test_predict_csim_equals_ir(imported: Path, capsys: pytest.CaptureFixture[str]) -> None:

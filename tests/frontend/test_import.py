@@ -123,5 +123,5 @@ def test_info_lists_layers_and_counts(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_package_data_is_found() -> None:
     from importlib import resources
 
-    assert (resources.files("lepton_hw.boards") / "README.md").is_file()
+    assert (resources.files("lepton_hw") / "boards" / "README.md").is_file()  # lepton_hw.boards is the module
     assert (resources.files("lepton_hw.hls_templates") / "README.md").is_file()

@@ -115,3 +115,31 @@ def test_cli_bad_config_exits_2_and_writes_nothing(tmp_path: Path, capsys: pytes
     assert status == 2 and "not valid YAML" in err
     status, _, err = run_cli(["train", str(tmp_path / "missing.yaml")], capsys)
     assert status == 2 and "missing.yaml does not exist" in err
+
+
+def test_written_config_reads_back(tmp_path: Path) -> None:
+    """config.yaml as `train` writes it: no pruning, one epoch, a dataset folder relative to the config."""
+    (tmp_path / "cfg").mkdir()
+    data = {
+        "dataset": {"kind": "folder", "path": "../images"},
+        "model": {"layers": [{"type": "dense"}]},
+        "pruning": False,
+        "training": {"epochs": 1},
+    }
+    (tmp_path / "cfg" / "c.yaml").write_text(yaml.safe_dump(data))
+    config = load_config(tmp_path / "cfg" / "c.yaml")
+    assert config.dataset.path == (tmp_path / "images").resolve()
+    written = tmp_path / "elsewhere.yaml"
+    written.write_text(yaml.safe_dump(config.to_dict()))
+    again = load_config(written)
+    assert again.dataset.path == config.dataset.path and again.to_dict() == config.to_dict()
+
+
+def test_early_stopping_needs_epochs_after_pruning() -> None:
+    data = {
+        **MINIMAL,
+        "pruning": {"end_epoch": 10},
+        "training": {"epochs": 10, "early_stopping": {"patience": 2}},
+    }
+    with pytest.raises(ConfigError, match=r"training\.early_stopping: can never start"):
+        parse_config(data)

@@ -136,3 +136,10 @@ def test_split_is_stratified_disjoint_and_seeded() -> None:
     tiny = Dataset(("a", "b"), _frames(3, (4, 4), 0), np.array([0, 0, 1]), "tiny")
     with pytest.raises(DatasetError, match="class b has 1"):
         split_dataset(tiny, SplitConfig())
+
+
+def test_npy_named_npz(tmp_path: Path) -> None:
+    np.save(tmp_path / "frames.npy", _frames(4, (8, 8), 0))
+    (tmp_path / "frames.npy").rename(tmp_path / "frames.npz")
+    with pytest.raises(DatasetError, match="holds one array"):
+        load_npz(tmp_path / "frames.npz")

@@ -117,3 +117,12 @@ def test_existing_output_is_kept(trained: tuple[Path, str], capsys: pytest.Captu
     status, _, err = run_cli(["train", str(run.parent / "tiny.yaml"), "-o", str(run)], capsys)
     assert status == 2 and "exists already; pass --force" in err
     assert (run / "metrics.json").read_bytes() == before
+
+
+def test_pruning_window_shorter_than_frequency(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A schedule that could never reach its target is refused before training, naming the key."""
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({**TINY, "pruning": {**TINY["pruning"], "frequency": 500}}))
+    status, _, err = run_cli(["train", str(config), "-o", str(tmp_path / "run")], capsys)
+    assert status == 2 and "pruning.frequency: 500 steps, but pruning runs for only" in err
+    assert not (tmp_path / "run").exists()

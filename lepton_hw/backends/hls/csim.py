@@ -96,6 +96,8 @@ def _estimate_seconds(graph: Graph, settings: adapter.NetSettings, camera: bool)
 
 def _compile(sources: Sequence[Path], output: Path, includes: Sequence[Path], shared: bool, weights_dir: Path) -> None:
     """Compile each source in parallel (one g++ per file), then link."""
+    if shutil.which(CXX) is None:
+        raise EngineError(f"the csim engine needs {CXX}, which is not on PATH; install it (apt-get install g++)")
     flags = [*CXXFLAGS, *(f"-I{p}" for p in includes), f'-DWEIGHTS_DIR="{weights_dir}"']
     objects = [output.parent / (s.stem + ".o") for s in sources]
     procs = [

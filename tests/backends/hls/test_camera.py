@@ -103,3 +103,19 @@ def test_too_many_lines_are_flagged(camera_graph: Graph, csim_cache: Path) -> No
     run = run_camera_csim(camera_graph, [a, surplus, b], cache_dir=csim_cache)
     assert run.packets == expected_packets(camera_graph, [a, b])
     assert not run.statuses[0].err_malformed and run.statuses[1].err_malformed
+
+
+def test_trained_camera_example(camera_example: Path, csim_cache: Path) -> None:
+    """The camera example model (examples/camera_defects.yaml, trained): its test frames back to back, then a
+    malformed frame (a short line) and the next good frame; every packet equals the interpreter's."""
+    from lepton_hw.engines import load_ir
+
+    graph = load_ir(camera_example)
+    x = np.load(camera_example / "test_x.npy")
+    frames = [np.round(frame[..., 0] * 256).astype(np.uint8) for frame in x[:12]]
+    beats = frame_beats(frames[11])
+    short_line = beats[:40] + beats[41:]
+    run = run_camera_csim(graph, [*frames[:11], short_line, frames[11]], cache_dir=csim_cache)
+    assert run.packets == expected_packets(graph, frames)
+    final = run.status
+    assert final is not None and final.err_malformed and final.frame_count == 12
