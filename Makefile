@@ -31,6 +31,7 @@ lint: install
 bench: install
 	$(PY) bench/bench_interp.py
 	$(PY) bench/bench_train.py
+	$(PY) bench/bench_csim.py
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache .mypy_cache

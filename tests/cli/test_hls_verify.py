@@ -120,3 +120,20 @@ def test_verify_unknown_engine(imported: Path, capsys: pytest.CaptureFixture[str
     argv = ["verify", str(imported / "model"), "-i", str(imported / "x.npy"), "--engines", "ir,fpga"]
     status, _, err = run_cli(argv, capsys)
     assert status == 2 and "unknown engine fpga; accepted: ir, keras, csim" in err
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--backend", "quartus"], "invalid choice: 'quartus'"),
+        (["--strategy", "fast"], "invalid choice: 'fast'"),
+        (["--strategy", "da", "--reuse", "2"], "strategy 'da' (hls4ml's distributed_arithmetic) needs reuse 1"),
+        (["--strategy", "resource", "--reuse", "7"], "reuse factor 7 does not fit layer"),
+        (["--clock", "0"], "clock must be a positive frequency"),
+        (["--board", "icebreaker", "--synth"], "--synth runs Vitis/Vivado HLS, which target Xilinx parts"),
+    ],
+)
+def test_hls_bad_options(imported: Path, capsys: pytest.CaptureFixture[str], options: list[str], message: str) -> None:
+    board = [] if "--board" in options else ["--board", "pynq-z2"]
+    status, _, err = run_cli(["hls", str(imported / "model"), *board, *options, "--force"], capsys)
+    assert status == 2 and message in err, err

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+import math
 import sys
 import warnings
 from dataclasses import dataclass
@@ -113,6 +114,40 @@ def check_supported(graph: Graph) -> None:
         elif not isinstance(node, (Conv2D, Dense, ReLU, Requantize, Flatten)):
             raise UnsupportedLayerError(f"node {node.name!r} ({node.op}) is not supported by the HLS backend")
         prev_shape = node.shape
+
+
+def valid_reuse_factors(n_in: int, n_out: int) -> list[int]:
+    """The reuse factors hls4ml accepts for a layer of n_in x n_out multiplications.
+
+    hls4ml's rule (FPGABackend._validate_reuse_factor): the multipliers must divide evenly among the
+    outputs, and the factor must divide n_in * n_out. hls4ml itself silently replaces a factor that
+    breaks it by the closest valid one; lepton_hw refuses it instead, so the project is what was asked.
+    """
+    total = n_in * n_out
+    divisors = {d for i in range(1, math.isqrt(total) + 1) if total % i == 0 for d in (i, total // i)}
+    valid = []
+    for rf in sorted(divisors):
+        multipliers = math.ceil(total / min(n_in, rf))
+        if (multipliers % n_out == 0 or rf >= n_in) and (rf % n_in == 0 or rf < n_in):
+            valid.append(rf)
+    return valid
+
+
+def check_reuse(graph: Graph, reuse: int) -> None:
+    """A reuse factor every weighted layer can take; otherwise an EngineError naming the layer."""
+    if reuse == 1:
+        return
+    for node in graph.nodes:
+        if isinstance(node, (Conv2D, Dense)):
+            n_out = int(node.weight.shape[-1])
+            n_in = int(node.weight.size) // n_out
+            valid = valid_reuse_factors(n_in, n_out)
+            if reuse not in valid:
+                shown = ", ".join(map(str, valid[:12])) + (", ..." if len(valid) > 12 else "")
+                raise EngineError(
+                    f"reuse factor {reuse} does not fit layer {node.name} ({n_in} inputs x {n_out} outputs); "
+                    f"valid for it: {shown}"
+                )
 
 
 def hls_name(node: Node) -> str:
@@ -251,6 +286,7 @@ def build_model_graph(graph: Graph, settings: NetSettings, output_dir: Path, wei
     """
     settings.validate()
     check_supported(graph)
+    check_reuse(graph, settings.reuse)
     module = hls4ml()
     from hls4ml.model.graph import ModelGraph
 

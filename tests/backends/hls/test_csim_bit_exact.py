@@ -1,4 +1,4 @@
-"""hls4ml C simulation == the IR interpreter, bit for bit, on random QKeras models.
+"""hls4ml C simulation == the IR interpreter == Keras, bit for bit, on random QKeras models.
 
 Each model comes from lepton_hw.testing.models (seeded), is saved as .h5 and imported as a user
 would; the C simulation (io_stream, the strategy given by the seed) must give exactly the raw
@@ -40,6 +40,7 @@ def padded_pooling(graph: Graph) -> bool:
 
 
 def _check_seed(seed: int, strategy: str, tmp_path: Path, cache: Path, backend: str = "vitis") -> None:
+    from lepton_hw.frontend.keras_engine import predict_keras
     from lepton_hw.frontend.keras_env import tf_keras
     from lepton_hw.frontend.qkeras import import_model
 
@@ -55,7 +56,9 @@ def _check_seed(seed: int, strategy: str, tmp_path: Path, cache: Path, backend: 
     expected = np.asarray(interp.run(graph, raw)).reshape(len(raw), -1)
     got = predict_csim(graph, raw, strategy=strategy, backend=backend, cache_dir=cache)
     assert got.dtype == np.int64
-    assert_bit_exact(expected, got, f"backend={backend} strategy={strategy} {spec.describe()}")
+    assert_bit_exact(expected, got, f"csim vs ir: backend={backend} strategy={strategy} {spec.describe()}")
+    keras_values = predict_keras(graph, graph.input.type.to_float(raw))  # the third engine, same inputs
+    assert_bit_exact(graph.output.type.to_float(expected), keras_values, f"keras vs ir: {spec.describe()}")
 
 
 @pytest.mark.parametrize("seed", DEFAULT_SEEDS)

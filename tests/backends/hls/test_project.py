@@ -192,3 +192,11 @@ def test_bad_report(tmp_path: Path) -> None:
     (tmp_path / "bad.xml").write_text("<profile")
     with pytest.raises(EngineError, match="cannot read the csynth report"):
         parse_csynth_report(tmp_path / "bad.xml")
+
+
+@pytest.mark.parametrize(("n_in", "n_out"), [(9, 4), (576, 5), (27, 8), (1, 1), (16, 10)])
+def test_valid_reuse_factors_follow_hls4ml(n_in: int, n_out: int) -> None:
+    from lepton_hw.backends.hls.adapter import hls4ml, valid_reuse_factors
+
+    backend = hls4ml().backends.get_backend("Vitis")
+    assert valid_reuse_factors(n_in, n_out) == backend.get_valid_reuse_factors(n_in, n_out)
