@@ -31,3 +31,12 @@ def camera_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert status == 0, printed.getvalue()
     (out / "train.log").write_text(printed.getvalue())
     return out
+
+
+@pytest.fixture(scope="session")
+def csim_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The cache folder of compiled C simulations: $LEPTON_HW_TEST_CACHE when set (reuse builds across
+    runs while developing), else a fresh folder, so that the suite really compiles what it checks."""
+    configured = os.environ.get("LEPTON_HW_TEST_CACHE")
+    root = Path(configured) if configured else tmp_path_factory.mktemp("lepton-cache")
+    return root / "csim"  # the layout of $LEPTON_HW_CACHE, so that the command line finds the same builds

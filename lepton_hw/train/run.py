@@ -77,7 +77,7 @@ def train(config: TrainConfig, output: Path, *, force: bool = False, progress: P
         pruned = _pruned_sparsity(model)
         keras.backend.clear_session()
         graph = _import(tmp)
-        metrics = _measure(config, graph, splits, pruned, history, tmp)
+        metrics = _measure(config, graph, splits, pruned, history)
         metrics["seconds"] = {"training": round(fit_seconds, 2), "total": round(time.perf_counter() - started, 2)}
         _write_outputs(config, splits, metrics, history, tmp)
     say(
@@ -243,21 +243,17 @@ def _measure(
     splits: Splits,
     pruned: dict[str, float],
     history: dict[str, list],
-    folder: Path,
 ) -> dict[str, Any]:
-    from lepton_hw.frontend.keras_engine import predict_keras
-    from lepton_hw.ir import interp
+    from lepton_hw.engines import run_engine
     from lepton_hw.train.metrics import classification_metrics, layer_costs
 
     x_test = to_model_input(splits.test.x)
-    raw = interp.quantize_input(graph, x_test)
-    logits_ir = graph.output.type.to_float(interp.run(graph, raw))
-    logits_keras = predict_keras(graph, x_test)
-    mismatched = np.any(logits_ir.reshape(len(x_test), -1) != logits_keras, axis=1)
-    predicted = np.argmax(logits_ir.reshape(len(x_test), -1), axis=1)
+    logits_ir = run_engine(graph, x_test, "ir")
+    logits_keras = run_engine(graph, x_test, "keras")
+    mismatched = np.any(logits_ir != logits_keras, axis=1)
+    predicted = np.argmax(logits_ir, axis=1)
     test = classification_metrics(splits.test.y, predicted, splits.test.classes)
-    validation_raw = interp.quantize_input(graph, to_model_input(splits.validation.x))
-    validation_logits = np.asarray(interp.run(graph, validation_raw)).reshape(len(validation_raw), -1)
+    validation_logits = run_engine(graph, to_model_input(splits.validation.x), "ir")
     layers, totals = layer_costs(graph, pruned)
     return {
         "name": config.name,

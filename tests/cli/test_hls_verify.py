@@ -30,8 +30,9 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LEPTON_HW_CACHE", str(tmp_path_factory.getbasetemp() / "lepton-cache"))
+def shared_cache(csim_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's csim engine uses the test session's cache: a design the HLS tests compiled is not compiled again."""
+    monkeypatch.setenv("LEPTON_HW_CACHE", str(csim_cache.parent))
 
 
 def test_hls_writes_the_project(imported: Path, capsys: pytest.CaptureFixture[str]) -> None:
