@@ -18,10 +18,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lepton_hw import __version__
-from lepton_hw.engines import ENGINES, HlsOptions
+from lepton_hw.engines import ENGINES, HlsOptions, RtlOptions
 from lepton_hw.errors import BoardError, InputDataError, UserError
 from lepton_hw.ir.fixed import FixedType
 from lepton_hw.ir.graph import Conv2D, Dense, Graph
+
+KERNELS = ("da", "mac")  # lepton_hw.backends.rtl.cmvm.KERNELS (not imported: the CLI starts fast)
+SIMULATORS = ("verilator", "icarus")  # lepton_hw.sim.run.SIMULATORS
 
 if TYPE_CHECKING:
     from lepton_hw.train.datasets import Dataset
@@ -65,7 +68,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if out.is_dir() or not out.parent.is_dir():
         raise InputDataError(f"output {out}: give a file path in an existing folder")
     x = load_samples(Path(args.input))
-    y = run_engine(graph, x, args.engine, _hls_options(args))
+    y = run_engine(graph, x, args.engine, _hls_options(args), _rtl_options(args))
     buffer = io.BytesIO()
     np.save(buffer, y)
     atomic_write_bytes(out, buffer.getvalue())
@@ -88,7 +91,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     outputs = {}
     for engine in engines:
         log.info("verify: running engine %s on %d samples", engine, len(x))
-        outputs[engine] = run_engine(graph, x, engine, _hls_options(args))
+        outputs[engine] = run_engine(graph, x, engine, _hls_options(args), _rtl_options(args))
     reference = outputs[engines[0]]
     mismatches: dict[str, int] = {}
     first = None
@@ -167,6 +170,65 @@ def cmd_hls(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rtl(args: argparse.Namespace) -> int:
+    from lepton_hw.backends.rtl import build_rtl, write_rtl
+    from lepton_hw.backends.rtl.project import record_timing
+    from lepton_hw.boards import get_board
+    from lepton_hw.engines import load_ir
+    from lepton_hw.fsutil import refuse_existing
+    from lepton_hw.sim import run as sim_run
+
+    board = get_board(args.board)
+    graph = load_ir(args.dir)
+    out = Path(args.dir) / "rtl"
+    refuse_existing(out, args.force)
+    if not args.no_sim:
+        sim_run.require_simulator(args.sim)  # before the slow steps
+    print(f"rtl: {graph.name} -> lepton_core for {board.id} ({board.part}), kernel {args.kernel}")
+    project = build_rtl(graph, board, args.kernel)
+    write_rtl(project, out, force=args.force)
+    layers = project.core["layers"]
+    detail = ", ".join(f"{name} {info['adders']} {'adders' if info['kernel'] == 'da' else 'products'}"
+                       for name, info in layers.items())  # fmt: skip
+    print(f"wrote {out}/: {len(project.sources)} Verilog files, files.f, core.json, README.md ({detail})")
+    if args.no_sim:
+        return 0
+    raw = _rtl_check_frames(graph, Path(args.dir), args.frames)
+    print(f"simulating {len(raw)} frames back to back with {args.sim} (the first build takes a while) ...")
+    run = sim_run.simulate(project, graph, raw, args.sim)
+    expected = sim_run.expected_packets(graph, raw)
+    got = run.result.packets
+    if got != expected:
+        bad = next(k for k, (a, b) in enumerate(zip(got, expected, strict=True)) if a != b)
+        waves = sim_run.waves_of(project, sim_run.frames_plan(project, raw), args.sim)
+        print(f"NOT bit-exact: frame {bad}: the core sent {got[bad]}, the interpreter computes {expected[bad]}")
+        print(f"waveform: {waves}" if waves else "waveform: not available")
+        return 1
+    record_timing(out, run.report)
+    r = run.report
+    print(
+        f"bit-exact: {len(raw)} of {len(raw)} packets equal the interpreter's; {r['cycles_per_frame']} cycles per "
+        f"frame ({r['pixels_per_frame']} pixels), latency {r['latency_cycles']} cycles from the last pixel "
+        f"-> {out}/sim_report.json"
+    )
+    return 0
+
+
+def _rtl_check_frames(graph: Graph, directory: Path, count: int) -> np.ndarray:
+    """Raw frames for the check simulation: the test set's first frames, else all-0, all-max and noise."""
+    from lepton_hw.ir import interp
+
+    test_x = directory / "test_x.npy"
+    if test_x.is_file():
+        x = load_samples(test_x)[:count]
+        return interp.quantize_input(graph, x)
+    t = graph.input.type
+    rng = np.random.default_rng(0)
+    raw = rng.integers(t.min_raw, t.max_raw + 1, size=(max(count, 2), *graph.input.shape))
+    raw[0], raw[1] = t.min_raw, t.max_raw
+    return raw[:count]
+
+
 def cmd_boards(args: argparse.Namespace) -> int:
     from lepton_hw.boards import all_boards, format_table
 
@@ -176,6 +238,10 @@ def cmd_boards(args: argparse.Namespace) -> int:
 
 def _hls_options(args: argparse.Namespace) -> HlsOptions:
     return HlsOptions(backend=args.backend, strategy=args.strategy, reuse=args.reuse)
+
+
+def _rtl_options(args: argparse.Namespace) -> RtlOptions:
+    return RtlOptions(kernel=args.kernel, sim=args.sim, rtl_dir=Path(args.dir) / "rtl")
 
 
 def load_samples(path: Path) -> np.ndarray:
@@ -292,6 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="Y.npy", help="float64 array (N, outputs)")
     p.add_argument("--engine", default="ir", help=f"one of {', '.join(ENGINES)} (default ir)")
     _add_hls_options(p)
+    _add_rtl_options(p)
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("verify", help="run several engines on X.npy and compare them exactly -> DIR/verify.json")
@@ -301,6 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--engines", default="ir,keras", help=f"comma-separated, the first is the reference ({', '.join(ENGINES)})"
     )
     _add_hls_options(p)
+    _add_rtl_options(p)
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("hls", help="hls4ml project + camera IP wrapper + build tcl -> DIR/hls/")
@@ -312,6 +380,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cosim", action="store_true", help="with --synth: also run C/RTL co-simulation")
     p.add_argument("--force", action="store_true", help="overwrite DIR/hls if it exists")
     p.set_defaults(func=cmd_hls)
+
+    p = sub.add_parser("rtl", help="streaming Verilog core lepton_core -> DIR/rtl/, checked in simulation")
+    p.add_argument("dir", metavar="DIR")
+    p.add_argument("--board", required=True, help="a board id (`lepton-hw boards` lists them)")
+    p.add_argument("--kernel", default="da", choices=KERNELS,
+                   help="multiplies: da = da4ml shift-add graphs (default), mac = plain multiplies (DSPs)")  # fmt: skip
+    p.add_argument("--sim", default="verilator", choices=SIMULATORS, help="simulator for the check (default verilator)")
+    p.add_argument("--frames", type=_positive_int, default=16, metavar="N",
+                   help="frames simulated to check the core and measure its timing (default 16)")  # fmt: skip
+    p.add_argument("--no-sim", action="store_true", help="write the Verilog only")
+    p.add_argument("--force", action="store_true", help="overwrite DIR/rtl if it exists")
+    p.set_defaults(func=cmd_rtl)
 
     p = sub.add_parser("boards", help="list the boards and their resources")
     p.set_defaults(func=cmd_boards)
@@ -346,6 +426,12 @@ def _add_hls_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", default="vitis", choices=BACKENDS, help="HLS tool flavour (default vitis)")
     p.add_argument("--strategy", default="latency", choices=STRATEGIES, help="hls4ml strategy (default latency)")
     p.add_argument("--reuse", type=int, default=1, metavar="N", help="hls4ml reuse factor (default 1)")
+
+
+def _add_rtl_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sim", default="verilator", choices=SIMULATORS, help="rtl engine: simulator (default verilator)")
+    p.add_argument("--kernel", default="da", choices=KERNELS,
+                   help="rtl engine without a DIR/rtl folder: kernel of the core generated (default da)")  # fmt: skip
 
 
 def _setup_logging(debug: bool, quiet: bool) -> None:

@@ -2,7 +2,9 @@
 
 - ``ir``: the integer interpreter (the golden model);
 - ``keras``: the QKeras model the IR was imported from, in TensorFlow (float32);
-- ``csim``: hls4ml's C simulation of the HLS backend's network (g++, compiled once and cached).
+- ``csim``: hls4ml's C simulation of the HLS backend's network (g++, compiled once and cached);
+- ``rtl``: cocotb simulation (Verilator or Icarus) of the RTL core: the one in DIR/rtl when it
+  exists (its sim_report.json is then updated), else one generated for the run.
 
 Every engine returns float64 values (N, outputs) that are the exact fixed-point outputs, so that
 two engines agree exactly when, and only when, their arrays are equal.
@@ -10,6 +12,7 @@ two engines agree exactly when, and only when, their arrays are equal.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +22,9 @@ from lepton_hw.errors import EngineError, InputDataError, IRError
 from lepton_hw.ir import interp
 from lepton_hw.ir.graph import Graph
 
-ENGINES = ("ir", "keras", "csim")
+log = logging.getLogger(__name__)
+
+ENGINES = ("ir", "keras", "csim", "rtl")
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,15 @@ class HlsOptions:
     backend: str = "vitis"
     strategy: str = "latency"
     reuse: int = 1
+
+
+@dataclass(frozen=True)
+class RtlOptions:
+    """How the rtl engine simulates: which core (DIR/rtl, else a fresh one of ``kernel``) and simulator."""
+
+    kernel: str = "da"
+    sim: str = "verilator"
+    rtl_dir: Path | None = None
 
 
 def ir_dir(directory: Path | str) -> Path:
@@ -57,7 +71,9 @@ def check_engines(names: list[str]) -> None:
         raise EngineError(f"unknown engine {', '.join(unknown) or '(none)'}; accepted: {', '.join(ENGINES)}")
 
 
-def run_engine(graph: Graph, x: np.ndarray, engine: str, hls: HlsOptions | None = None) -> np.ndarray:
+def run_engine(
+    graph: Graph, x: np.ndarray, engine: str, hls: HlsOptions | None = None, rtl: RtlOptions | None = None
+) -> np.ndarray:
     """Outputs (N, n_out) float64 of ``engine`` on float input values ``x`` (N, *input shape)."""
     check_engines([engine])
     if graph.output.type.width > 53:
@@ -69,6 +85,8 @@ def run_engine(graph: Graph, x: np.ndarray, engine: str, hls: HlsOptions | None 
         from lepton_hw.frontend.keras_engine import predict_keras
 
         y = predict_keras(graph, graph.input.type.to_float(raw))
+    elif engine == "rtl":
+        y = graph.output.type.to_float(simulate_rtl(graph, raw, rtl or RtlOptions()))
     else:
         from lepton_hw.backends.hls import predict_csim
 
@@ -76,3 +94,24 @@ def run_engine(graph: Graph, x: np.ndarray, engine: str, hls: HlsOptions | None 
         out = predict_csim(graph, raw, backend=options.backend, strategy=options.strategy, reuse=options.reuse)
         y = graph.output.type.to_float(out)
     return np.asarray(y, dtype=np.float64).reshape(len(raw), -1)
+
+
+def simulate_rtl(graph: Graph, raw: np.ndarray, options: RtlOptions) -> np.ndarray:
+    """Raw outputs of the RTL core on raw inputs; records the run's timing in DIR/rtl when it is used."""
+    from lepton_hw.backends.rtl import build_rtl
+    from lepton_hw.backends.rtl.project import load_rtl, record_timing
+    from lepton_hw.sim.run import require_simulator, simulate
+
+    require_simulator(options.sim)  # before any slow step
+    folder = options.rtl_dir
+    if folder is not None and (folder / "core.json").is_file():
+        project = load_rtl(folder, graph)
+    else:
+        folder = None
+        log.info("no rtl/ folder: simulating a core generated now (kernel %s)", options.kernel)
+        project = build_rtl(graph, kernel=options.kernel)
+    log.info("rtl: simulating %d frames with %s", len(raw), options.sim)
+    run = simulate(project, graph, raw, options.sim)
+    if folder is not None:
+        record_timing(folder, run.report)
+    return run.outputs

@@ -1,0 +1,538 @@
+"""The Verilog of one network: the top module ``lepton_core`` and its per-layer multipliers.
+
+The core is a chain of streams. A stream carries either map elements (one pixel position of a
+feature map, all channels side by side, at most one per clock, in raster order) or whole
+vectors (after Flatten). Every stage registers its output, so a stage's logic is one
+multiply (or reduction) plus one cast deep. The stages:
+
+- Input: the framer's pixels, one lane per channel, cut to the input type's width.
+- Conv2D, MaxPool2D, AvgPool2D: ``lepton_window`` (line buffers, sliding window, padding
+  flags), then the multiply or reduction over the window.
+- ReLU, Requantize: one cast per element.
+- Flatten (and the end of a map network): a shift register that collects a frame's
+  elements; its vector is valid for one clock after the frame's last element.
+- Dense: one multiply of the vector.
+
+Casts follow ``FixedType.convert`` exactly: the value is exact before every cast (sums are
+wide enough never to wrap), then rounded and saturated or wrapped as the type says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lepton_hw.backends.rtl.cmvm import Cmvm, build_cmvm, literal, signed_bits
+from lepton_hw.backends.rtl.layout import CoreLayout, window_schedule
+from lepton_hw.ir.fixed import FixedType
+from lepton_hw.ir.graph import (
+    AvgPool2D,
+    Conv2D,
+    Dense,
+    Flatten,
+    Graph,
+    MaxPool2D,
+    ReLU,
+    Requantize,
+    same_padding,
+    window_counts,
+)
+
+RESULT_QUEUE_DEPTH = 2  # results the core holds while the output is stalled
+
+
+@dataclass
+class Stream:
+    """A stage's output: ``valid`` for one clock per element (map) or per vector."""
+
+    valid: str
+    data: str
+    count: int  # values per beat: channels (map) or vector length
+    type: FixedType
+    frame: tuple[int, int] | None  # (H, W) of a map stream; None for a vector
+
+    def element(self, i: int) -> str:
+        w = self.type.width
+        return f"{self.data}[{(i + 1) * w - 1}:{i * w}]"
+
+    def sign_bit(self, i: int) -> str:
+        return f"{self.data}[{(i + 1) * self.type.width - 1}]"
+
+
+@dataclass
+class Module:
+    """Lines of the top module under construction, with unique wire names."""
+
+    lines: list[str] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)
+
+    def name(self, base: str) -> str:
+        candidate, n = base, 1
+        while candidate in self.names:
+            candidate, n = f"{base}_{n}", n + 1
+        self.names.add(candidate)
+        return candidate
+
+    def add(self, *lines: str) -> None:
+        self.lines.extend(lines)
+
+
+def value_of(bits: str, t: FixedType, width: int) -> str:
+    """Raw bits of type ``t`` as a signed ``width``-bit expression (width > t.width when unsigned)."""
+    if width == t.width and t.signed:
+        return f"$signed({bits})"
+    msb = f"{bits.split('[')[0]}[{bits.split('[')[1].split(':')[0]}]" if ":" in bits else bits
+    fill = msb if t.signed else "1'b0"
+    return f"$signed({{{{{width - t.width}{{{fill}}}}}, {bits}}})"
+
+
+def storage_bits(t: FixedType) -> int:
+    """Bits of a signed value holding every value of ``t``."""
+    return t.width + (0 if t.signed else 1)
+
+
+ROUND_UP = {
+    # rounding mode -> Verilog expression of "round the floor up", from rest/half flags
+    "TRN": "1'b0",
+    "TRN_ZERO": "inexact & negative",
+    "RND": "above | at_half",
+    "RND_ZERO": "above | (at_half & negative)",
+    "RND_INF": "above | (at_half & ~negative)",
+    "RND_MIN_INF": "above",
+    "RND_CONV": "above | (at_half & odd)",
+}
+
+
+def emit_cast(m: Module, base: str, src: str, src_width: int, src_frac: int, dst: FixedType) -> str:
+    """Wires casting the signed ``src`` (``src_width`` bits, ``src_frac`` fractional) to ``dst``.
+
+    Returns the name of a ``dst.width``-bit wire of raw bits, as ``FixedType.convert`` computes.
+    """
+    shift = src_frac - dst.frac
+    if shift > 0:
+        ext = max(src_width, shift + 2)
+        a = m.name(f"{base}_a")
+        m.add(f"    wire signed [{ext - 1}:0] {a} = {_sext(src, src_width, ext)};")
+        fw = ext - shift
+        floor = m.name(f"{base}_floor")
+        m.add(f"    wire signed [{fw - 1}:0] {floor} = {a}[{ext - 1}:{shift}];")
+        up = m.name(f"{base}_up")
+        if dst.rounding == "TRN":
+            m.add(f"    wire {up} = 1'b0;")
+        else:
+            rest = f"{a}[{shift - 1}:0]"
+            half = f"{shift}'d{1 << (shift - 1)}"
+            flags = {
+                "inexact": f"(|{rest})",
+                "negative": f"{a}[{ext - 1}]",
+                "above": f"({rest} > {half})" if shift > 1 else "1'b0",  # one dropped bit is never above half
+                "at_half": f"({rest} == {half})",
+                "odd": f"{floor}[0]",
+            }
+            expr = ROUND_UP[dst.rounding]
+            for flag, text in flags.items():
+                expr = expr.replace(flag, text)
+            m.add(f"    wire {up} = {expr};")
+        rw = fw + 1
+        rounded = m.name(f"{base}_round")
+        m.add(f"    wire signed [{rw - 1}:0] {rounded} = {_sext(floor, fw, rw)} + {{{{{rw - 1}{{1'b0}}}}, {up}}};")
+    elif shift < 0:
+        rw = src_width - shift
+        rounded = m.name(f"{base}_shift")
+        m.add(f"    wire signed [{rw - 1}:0] {rounded} = {{{src}, {-shift}'b0}};")
+    else:
+        rw, rounded = src_width, src
+    # Overflow: compare at a width that holds both the value and the type's bounds.
+    zw = max(rw, dst.width + 1)
+    z = m.name(f"{base}_z")
+    m.add(f"    wire signed [{zw - 1}:0] {z} = {_sext(rounded, rw, zw)};")
+    out = m.name(f"{base}_q")
+    lo = dst.lowest_raw if dst.overflow == "SAT_SYM" else dst.min_raw
+    hi = dst.max_raw
+    fits_lo = -(1 << (rw - 1)) >= lo  # the value can't go below the bound
+    fits_hi = (1 << (rw - 1)) - 1 <= hi
+    if dst.overflow == "WRAP" or (fits_lo and fits_hi):
+        m.add(f"    wire [{dst.width - 1}:0] {out} = {z}[{dst.width - 1}:0];")
+        return out
+    below, above = f"({z} < {literal(lo, zw)})", f"({z} > {literal(hi, zw)})"
+    sat = m.name(f"{base}_sat")
+    if dst.overflow == "SAT_ZERO":
+        m.add(f"    wire signed [{zw - 1}:0] {sat} = ({below} || {above}) ? {zw}'sd0 : {z};")
+    else:  # SAT, SAT_SYM
+        m.add(
+            f"    wire signed [{zw - 1}:0] {sat} = {above} ? {literal(hi, zw)} : {below} ? {literal(lo, zw)} : {z};"
+        )
+    m.add(f"    wire [{dst.width - 1}:0] {out} = {sat}[{dst.width - 1}:0];")
+    return out
+
+
+def _sext(name: str, width: int, to: int) -> str:
+    if to == width:
+        return name
+    return f"{{{{{to - width}{{{name}[{width - 1}]}}}}, {name}}}"
+
+
+# ----------------------------------------------------------------------------- the network
+@dataclass(frozen=True)
+class Network:
+    """The generated Verilog of a network: the top module and the multipliers it uses."""
+
+    top: str
+    cmvms: tuple[Cmvm, ...]
+    layout: CoreLayout
+
+
+def emit_network(graph: Graph, layout: CoreLayout, kernel: str) -> Network:
+    m = Module()
+    cmvms: list[Cmvm] = []
+    stream = _input_stream(m, graph, layout)
+    for node in graph.nodes[1:]:
+        base = m.name(node.name)
+        m.add("", f"    // ---- {node.name}: {node.op} -> {node.shape} {node.type}")
+        if isinstance(node, Conv2D):
+            stream = _conv(m, base, node, stream, kernel, cmvms)
+        elif isinstance(node, Dense):
+            if stream.frame is not None:
+                stream = _collect(m, f"{base}_in", stream)
+            stream = _dense(m, base, node, stream, kernel, cmvms)
+        elif isinstance(node, (MaxPool2D, AvgPool2D)):
+            stream = _pool(m, base, node, stream)
+        elif isinstance(node, (ReLU, Requantize)):
+            stream = _elementwise(m, base, node, stream)
+        elif isinstance(node, Flatten):
+            stream = _collect(m, base, stream)
+        else:  # pragma: no cover - check_supported refuses the rest
+            raise AssertionError(node.op)
+    if stream.frame is not None:  # a network ending on a feature map sends all of it
+        stream = _collect(m, "result_in", stream)
+    _result(m, stream, layout)
+    return Network(_top_module(m, layout), tuple(cmvms), layout)
+
+
+def _input_stream(m: Module, graph: Graph, layout: CoreLayout) -> Stream:
+    t = graph.input.type
+    m.names.update({"pix_valid", "pix_data", "rst"})
+    parts = [f"pix_data[{c * layout.lane_bits + t.width - 1}:{c * layout.lane_bits}]" for c in range(layout.channels)]
+    data = m.name("input_elem")
+    m.add(f"    wire [{layout.channels * t.width - 1}:0] {data} = {{{', '.join(reversed(parts))}}};")
+    if layout.lane_bits > t.width:
+        m.add("    wire unused_lane_bits = ^pix_data;  // bits of a lane above the input type's width")
+    return Stream("pix_valid", data, layout.channels, t, (layout.height, layout.width))
+
+
+def _register(m: Module, base: str, valid_in: str, values: list[str], t: FixedType, frame) -> Stream:
+    """Register a stage's output values (each ``t.width`` raw bits) and its valid."""
+    valid, data = m.name(f"{base}_valid"), m.name(f"{base}_data")
+    width = len(values) * t.width
+    m.add(
+        f"    reg {valid};",
+        f"    reg [{width - 1}:0] {data};",
+        "    always @(posedge clk) begin",
+        f"        {valid} <= rst ? 1'b0 : {valid_in};",
+        f"        if ({valid_in}) {data} <= {{{', '.join(reversed(values))}}};",
+        "    end",
+    )
+    return Stream(valid, data, len(values), t, frame)
+
+
+def _window(m: Module, base: str, node: Conv2D | MaxPool2D | AvgPool2D, stream: Stream) -> tuple[str, str, str, str]:
+    """Instantiate lepton_window for a conv or pool node; returns valid, window, row_ok, col_ok."""
+    assert stream.frame is not None
+    sched = window_schedule(node, stream.frame)
+    h, w, (kh, kw), (sh, sw) = sched.height, sched.width, sched.kernel, sched.strides
+    pt, pl, oh, ow = sched.pad_top, sched.pad_left, sched.out_height, sched.out_width
+    drain = int(sched.last >= h * w)
+    ew = stream.count * stream.type.width
+    valid, win, rows, cols = (m.name(f"{base}_{s}") for s in ("win_valid", "window", "row_ok", "col_ok"))
+    last = m.name(f"{base}_win_last")
+    m.add(
+        f"    wire {valid}, {last};",
+        f"    wire [{kh * kw * ew - 1}:0] {win};",
+        f"    wire [{kh - 1}:0] {rows};",
+        f"    wire [{kw - 1}:0] {cols};",
+        f"    lepton_window #(.H({h}), .W({w}), .EW({ew}), .KH({kh}), .KW({kw}), .SH({sh}), .SW({sw}), "
+        f".PT({pt}), .PL({pl}), .OH({oh}), .OW({ow}), .DRAIN({drain})) {base}_win (",
+        f"        .clk(clk), .rst(rst), .in_valid({stream.valid}), .in_data({stream.data}),",
+        f"        .out_valid({valid}), .out_last({last}), .out_window({win}), .out_row_ok({rows}), .out_col_ok({cols}));",
+    )
+    return valid, win, rows, cols
+
+
+def _conv(m: Module, base: str, node: Conv2D, stream: Stream, kernel: str, cmvms: list[Cmvm]) -> Stream:
+    kh, kw = node.kernel_size
+    valid, win, rows, cols = _window(m, base, node, stream)
+    c, w = stream.count, stream.type.width
+    ew = c * w
+    padded = node.padding == "same" and any(
+        same_padding(stream.frame[a], node.kernel_size[a], node.strides[a]) != (0, 0) for a in (0, 1)  # type: ignore[index]
+    )
+    x = m.name(f"{base}_x")
+    m.add(f"    wire [{kh * kw * ew - 1}:0] {x};")
+    if padded:  # window elements in the zero padding count as 0
+        for i in range(kh):
+            for j in range(kw):
+                lo = (i * kw + j) * ew
+                m.add(f"    assign {x}[{lo + ew - 1}:{lo}] = ({rows}[{i}] && {cols}[{j}]) ? {win}[{lo + ew - 1}:{lo}] : {ew}'d0;")
+    else:
+        m.add(f"    assign {x} = {win};")
+        m.add(f"    wire {base}_unused_flags = ^{{{rows}, {cols}}};  // no padding: every element is inside")
+    weight = node.weight.reshape(-1, node.weight.shape[-1])
+    values = _affine(m, base, node, x, weight, stream.type, kernel, cmvms)
+    return _register(m, base, valid, values, node.type, (node.shape[0], node.shape[1]))
+
+
+def _dense(m: Module, base: str, node: Dense, stream: Stream, kernel: str, cmvms: list[Cmvm]) -> Stream:
+    values = _affine(m, base, node, stream.data, node.weight, stream.type, kernel, cmvms)
+    return _register(m, base, stream.valid, values, node.type, None)
+
+
+def _affine(
+    m: Module, base: str, node: Conv2D | Dense, x: str, weight: np.ndarray, in_type: FixedType, kernel: str,
+    cmvms: list[Cmvm],
+) -> list[str]:  # fmt: skip
+    """x @ weight + bias, cast to the node's type: one raw-bits wire per output."""
+    cmvm = build_cmvm(f"{base}_cmvm", weight, in_type, kernel)
+    cmvms.append(cmvm)
+    yw = cmvm.out_width
+    y = m.name(f"{base}_y")
+    m.add(f"    wire [{cmvm.n_out * yw - 1}:0] {y};", f"    {cmvm.name} {base}_mul (.x({x}), .y({y}));")
+    product_frac = in_type.frac + node.weight_type.frac
+    frac = max(product_frac, node.bias_type.frac)
+    sums = []
+    for f in range(cmvm.n_out):
+        scale_y, scale_b = frac - product_frac, frac - node.bias_type.frac
+        bias = int(node.bias[f]) << scale_b
+        lo, hi = (cmvm.lo[f] << scale_y) + bias, (cmvm.hi[f] << scale_y) + bias
+        sw = max(signed_bits(lo, hi), yw + scale_y, signed_bits(bias, bias)) + 1
+        s, y_f = m.name(f"{base}_sum{f}"), m.name(f"{base}_y{f}")
+        shifted = _sext(y_f, yw, sw) + (f" <<< {scale_y}" if scale_y else "")
+        m.add(
+            f"    wire signed [{yw - 1}:0] {y_f} = {y}[{(f + 1) * yw - 1}:{f * yw}];",
+            f"    wire signed [{sw - 1}:0] {s} = {shifted} + {literal(bias, sw)};",
+        )
+        sums.append(emit_cast(m, f"{base}_o{f}", s, sw, frac, node.type))
+    return sums
+
+
+def _elementwise(m: Module, base: str, node: ReLU | Requantize, stream: Stream) -> Stream:
+    t = stream.type
+    values = []
+    for i in range(stream.count):
+        v = m.name(f"{base}_v{i}")
+        sw = storage_bits(t)
+        source = value_of(stream.element(i), t, sw)
+        if isinstance(node, ReLU) and t.signed:
+            m.add(f"    wire signed [{sw - 1}:0] {v} = {stream.sign_bit(i)} ? {sw}'sd0 : {source};")
+        else:
+            m.add(f"    wire signed [{sw - 1}:0] {v} = {source};")
+        values.append(emit_cast(m, f"{base}_o{i}", v, sw, t.frac, node.type))
+    return _register(m, base, stream.valid, values, node.type, stream.frame)
+
+
+def _pool(m: Module, base: str, node: MaxPool2D | AvgPool2D, stream: Stream) -> Stream:
+    assert stream.frame is not None
+    ph, pw = node.pool_size
+    valid, win, rows, cols = _window(m, base, node, stream)
+    t, c = stream.type, stream.count
+    ew = c * t.width
+    sw = storage_bits(t)
+    counts = window_counts(stream.frame, node.pool_size, node.strides, node.padding)
+    whole = bool((counts == ph * pw).all())
+    values = []
+    for ch in range(c):
+        elements = []
+        for i in range(ph):
+            for j in range(pw):
+                lo = (i * pw + j) * ew + ch * t.width
+                elements.append((i, j, value_of(f"{win}[{lo + t.width - 1}:{lo}]", t, sw)))
+        if isinstance(node, MaxPool2D):
+            best = None
+            for n, (i, j, e) in enumerate(elements):
+                cur = m.name(f"{base}_max{ch}_{n}")
+                ok = "1'b1" if whole else f"({rows}[{i}] && {cols}[{j}])"
+                if best is None:
+                    m.add(f"    wire signed [{sw - 1}:0] {cur} = {ok} ? {e} : {literal(t.min_raw, sw)};")
+                else:
+                    m.add(f"    wire signed [{sw - 1}:0] {cur} = ({ok} && {e} > {best}) ? {e} : {best};")
+                best = cur
+            values.append(emit_cast(m, f"{base}_o{ch}", best, sw, t.frac, node.type))
+        else:
+            area = ph * pw
+            tw = sw + area.bit_length() + 1
+            terms = [e if whole else f"(({rows}[{i}] && {cols}[{j}]) ? {e} : {sw}'sd0)" for i, j, e in elements]
+            total = m.name(f"{base}_sum{ch}")
+            ext = []
+            for n, term in enumerate(terms):
+                e = m.name(f"{base}_term{ch}_{n}")
+                m.add(f"    wire signed [{sw - 1}:0] {e} = {term};")
+                ext.append(_sext(e, sw, tw))
+            m.add(f"    wire signed [{tw - 1}:0] {total} = {' + '.join(ext)};")
+            if whole and area & (area - 1) == 0:  # a power of two: the division is a shift
+                values.append(emit_cast(m, f"{base}_o{ch}", total, tw, t.frac + area.bit_length() - 1, node.type))
+            else:
+                values.append(_divide(m, f"{base}_o{ch}", total, tw, t.frac, rows, cols, node))
+    if whole:
+        m.add(f"    wire {base}_unused_flags = ^{{{rows}, {cols}}};  // no padding: every element is inside")
+    return _register(m, base, valid, values, node.type, (node.shape[0], node.shape[1]))
+
+
+def _divide(m: Module, base: str, total: str, tw: int, frac: int, rows: str, cols: str, node: AvgPool2D) -> str:
+    """total / (elements inside the frame), cast to the node's type (FixedType.convert_ratio)."""
+    dst = node.type
+    ph, pw = node.pool_size
+    shift = dst.frac - frac
+    cw = (ph * pw).bit_length() + 1
+    nw = max(tw + max(shift, 0), cw + max(-shift, 0)) + 2
+    count = m.name(f"{base}_count")
+    row_terms = " + ".join(f"{{{cw - 1}'d0, {rows}[{i}]}}" for i in range(ph))
+    col_terms = " + ".join(f"{{{cw - 1}'d0, {cols}[{j}]}}" for j in range(pw))
+    m.add(f"    wire [{cw - 1}:0] {count} = ({row_terms}) * ({col_terms});")
+    num, den = m.name(f"{base}_num"), m.name(f"{base}_den")
+    m.add(f"    wire signed [{nw - 1}:0] {num} = {_sext(total, tw, nw)}" + (f" <<< {shift};" if shift > 0 else ";"))
+    m.add(f"    wire signed [{nw - 1}:0] {den} = $signed({{{nw - cw}'d0, {count}}})" + (f" <<< {-shift};" if shift < 0 else ";"))
+    # Floor division: Verilog's / truncates toward zero.
+    q, r = m.name(f"{base}_trunc"), m.name(f"{base}_rem")
+    m.add(f"    wire signed [{nw - 1}:0] {q} = {num} / {den};", f"    wire signed [{nw - 1}:0] {r} = {num} % {den};")
+    floor, rest = m.name(f"{base}_floor"), m.name(f"{base}_rest")
+    m.add(
+        f"    wire signed [{nw - 1}:0] {floor} = ({r} < 0) ? {q} - {nw}'sd1 : {q};",
+        f"    wire signed [{nw - 1}:0] {rest} = ({r} < 0) ? {r} + {den} : {r};  // 0 <= rest < den",
+    )
+    twice = f"({rest} <<< 1)"
+    flags = {
+        "inexact": f"({rest} != 0)",
+        "negative": f"({num} < 0)",
+        "above": f"({twice} > {den})",
+        "at_half": f"({twice} == {den})",
+        "odd": f"{floor}[0]",
+    }
+    expr = ROUND_UP[dst.rounding]
+    for flag, text in flags.items():
+        expr = expr.replace(flag, text)
+    up, rounded = m.name(f"{base}_up"), m.name(f"{base}_quot")
+    m.add(f"    wire {up} = {expr};", f"    wire signed [{nw - 1}:0] {rounded} = {floor} + {{{{{nw - 1}{{1'b0}}}}, {up}}};")
+    return emit_cast(m, base, rounded, nw, dst.frac, dst)
+
+
+def _collect(m: Module, base: str, stream: Stream) -> Stream:
+    """Collect a frame's elements into one vector (Flatten's row-major h, w, c order)."""
+    assert stream.frame is not None
+    h, w = stream.frame
+    n = h * w
+    ew = stream.count * stream.type.width
+    buf, count, valid = m.name(f"{base}_buf"), m.name(f"{base}_count"), m.name(f"{base}_valid")
+    cw = max(n.bit_length(), 1)
+    shift_in = f"{stream.data}" if n == 1 else f"{{{stream.data}, {buf}[{n * ew - 1}:{ew}]}}"
+    m.add(
+        f"    reg [{n * ew - 1}:0] {buf};  // element k at bits [k*{ew} +: {ew}]",
+        f"    reg [{cw - 1}:0] {count};",
+        f"    reg {valid};",
+        "    always @(posedge clk) begin",
+        f"        if ({stream.valid}) {buf} <= {shift_in};",
+        "        if (rst) begin",
+        f"            {count} <= {cw}'d0;",
+        f"            {valid} <= 1'b0;",
+        "        end else begin",
+        f"            {valid} <= {stream.valid} && ({count} == {cw}'d{n - 1});",
+        f"            if ({stream.valid}) {count} <= ({count} == {cw}'d{n - 1}) ? {cw}'d0 : {count} + 1'b1;",
+        "        end",
+        "    end",
+    )
+    return Stream(valid, buf, n * stream.count, stream.type, None)
+
+
+def _result(m: Module, stream: Stream, layout: CoreLayout) -> None:
+    """Argmax (lowest index on a tie) and the 32-bit beats of the result packet."""
+    t = stream.type
+    sw = storage_bits(t)
+    n = stream.count
+    iw = max((n - 1).bit_length(), 1)
+    best_v, best_i = None, None
+    beats = []
+    for i in range(n):
+        v = m.name(f"logit{i}")
+        m.add(f"    wire signed [{sw - 1}:0] {v} = {value_of(stream.element(i), t, sw)};")
+        beats.append(_sext(v, sw, 32) if sw < 32 else v)
+        if best_v is None:
+            best_v, best_i = v, f"{iw}'d0"
+            continue
+        nv, ni = m.name(f"best_v{i}"), m.name(f"best_i{i}")
+        m.add(
+            f"    wire signed [{sw - 1}:0] {nv} = ({v} > {best_v}) ? {v} : {best_v};",
+            f"    wire [{iw - 1}:0] {ni} = ({v} > {best_v}) ? {iw}'d{i} : {best_i};",
+        )
+        best_v, best_i = nv, ni
+    m.add(f"    wire [31:0] class_index = {{{32 - iw}'d0, {best_i}}};")
+    m.names.update({"res_valid", "res_data"})
+    m.add(
+        "    reg res_valid;",
+        f"    reg [{(n + 1) * 32 - 1}:0] res_data;",
+        "    always @(posedge clk) begin",
+        f"        res_valid <= rst ? 1'b0 : {stream.valid};",
+        f"        if ({stream.valid}) res_data <= {{{', '.join(reversed(beats))}, class_index}};",
+        "    end",
+    )
+    if n == 1:
+        m.add(f"    wire unused_best = ^{best_v};")
+
+
+def _top_module(m: Module, layout: CoreLayout) -> str:
+    header = f"""// lepton_core: {layout.summary}
+// Generated by lepton_hw from {layout.source}; do not edit (regenerate with `lepton-hw rtl`).
+//
+// Ports (Xilinx UG934 AXI4-Stream video naming):
+//   s_axis_*: pixels, {layout.channels} channel(s) x {layout.lane_bits} bits, tuser = start of frame, tlast = end of line
+//   m_axis_*: one packet of {layout.n_outputs + 1} beats per frame: class index, then the {layout.n_outputs} logits
+//             ({layout.output_type}) as raw two's-complement integers sign-extended to 32 bits; tlast on the last
+//   frame_count: packets sent; err_malformed: a malformed frame was seen (sticky until err_clear)
+`default_nettype none
+
+module lepton_core (
+    input wire aclk,
+    input wire aresetn,
+    input wire [{layout.tdata_bits - 1}:0] s_axis_tdata,
+    input wire s_axis_tuser,
+    input wire s_axis_tlast,
+    input wire s_axis_tvalid,
+    output wire s_axis_tready,
+    output wire [31:0] m_axis_tdata,
+    output wire m_axis_tlast,
+    output wire m_axis_tvalid,
+    input wire m_axis_tready,
+    output wire [31:0] frame_count,
+    output reg err_malformed,
+    input wire err_clear
+);
+    wire clk = aclk;
+    reg rst;  // aresetn, registered: every flip-flop resets synchronously from one register
+    always @(posedge clk) rst <= !aresetn;
+
+    wire sof_ok, pix_valid, frame_start, frame_end, frame_bad, malformed;
+    wire [{layout.tdata_bits - 1}:0] pix_data;
+    lepton_framer #(.H({layout.height}), .W({layout.width}), .DW({layout.tdata_bits})) framer (
+        .clk(clk), .rst(rst), .s_tdata(s_axis_tdata), .s_tuser(s_axis_tuser), .s_tlast(s_axis_tlast),
+        .s_tvalid(s_axis_tvalid), .s_tready(s_axis_tready), .sof_ok(sof_ok), .pix_valid(pix_valid),
+        .pix_data(pix_data), .frame_start(frame_start), .frame_end(frame_end), .frame_bad(frame_bad),
+        .malformed(malformed));
+
+    always @(posedge clk) begin
+        if (rst || err_clear) err_malformed <= 1'b0;
+        else if (malformed) err_malformed <= 1'b1;
+    end
+
+    // Casts and multiplies keep exact widths; the bits a type drops are unused on purpose.
+    // verilator lint_off UNUSEDSIGNAL
+"""
+    footer = f"""
+    // verilator lint_on UNUSEDSIGNAL
+
+    lepton_result #(.BEATS({layout.n_outputs + 1}), .DEPTH({RESULT_QUEUE_DEPTH})) result (
+        .clk(clk), .rst(rst), .frame_start(frame_start), .frame_end(frame_end), .frame_bad(frame_bad),
+        .res_valid(res_valid), .res_data(res_data), .sof_ok(sof_ok), .m_tdata(m_axis_tdata),
+        .m_tlast(m_axis_tlast), .m_tvalid(m_axis_tvalid), .m_tready(m_axis_tready), .frame_count(frame_count));
+endmodule
+
+`default_nettype wire
+"""
+    return header + "\n".join(m.lines) + "\n" + footer

