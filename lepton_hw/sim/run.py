@@ -151,7 +151,7 @@ def build(project: RtlProject, sim: str = "verilator", waves: bool = False, cach
         makeflags = os.environ.get("MAKEFLAGS")
         os.environ["MAKEFLAGS"] = " ".join(filter(None, [makeflags, "CFG_CXXFLAGS_PCH_I=-include", VERILATOR_OPT]))
         sources = [src / p for p in project.sources]
-        if sim == "verilator":
+        if sim == "verilator" and not waves:  # the kept objects are built without trace support
             _reuse_runtime_objects(root, tmp / "build")
             (src / "public_ports.vlt").write_text(PUBLIC_PORTS_VLT)
             sources.insert(0, src / "public_ports.vlt")
@@ -169,7 +169,7 @@ def build(project: RtlProject, sim: str = "verilator", waves: bool = False, cach
             os.replace(tmp, keep)
             raise EngineError(f"the {sim} build of {TOP} failed ({error}); log: {keep / 'build.log'}") from None
         _restore("MAKEFLAGS", makeflags)
-        if sim == "verilator":
+        if sim == "verilator" and not waves:
             _keep_runtime_objects(root, tmp / "build")
         (tmp / "done").write_text("ok\n")
         with contextlib.suppress(OSError):  # another process may have built it meanwhile
@@ -402,10 +402,10 @@ def simulate(
     return RtlRun(outputs, result, report, sim_build)
 
 
-def waves_of(project: RtlProject, plan: Plan, sim: str = "verilator") -> Path | None:
+def waves_of(project: RtlProject, plan: Plan, sim: str = "verilator", cache_dir: Path | None = None) -> Path | None:
     """Run ``plan`` again on a build that records waveforms; the file's path (for a failure message)."""
     try:
-        result = run(build(project, sim, waves=True), plan, label="waves")
+        result = run(build(project, sim, waves=True, cache_dir=cache_dir), plan, label="waves")
     except EngineError as err:  # the failure being reported matters more than the missing waves
         log.warning("no waveform: %s", err)
         return None

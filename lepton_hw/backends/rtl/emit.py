@@ -306,7 +306,7 @@ def _affine(
         lo, hi = (cmvm.lo[f] << scale_y) + bias, (cmvm.hi[f] << scale_y) + bias
         sw = max(signed_bits(lo, hi), yw + scale_y, signed_bits(bias, bias)) + 1
         s, y_f = m.name(f"{base}_sum{f}"), m.name(f"{base}_y{f}")
-        shifted = _sext(y_f, yw, sw) + (f" <<< {scale_y}" if scale_y else "")
+        shifted = f"({_sext(y_f, yw, sw)} <<< {scale_y})" if scale_y else _sext(y_f, yw, sw)  # (): << binds looser than +
         m.add(
             f"    wire signed [{yw - 1}:0] {y_f} = {y}[{(f + 1) * yw - 1}:{f * yw}];",
             f"    wire signed [{sw - 1}:0] {s} = {shifted} + {literal(bias, sw)};",
