@@ -9,13 +9,15 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 install:
 	@scripts/install.sh
 
-# The default example, as far as the pipeline goes today: train (QAT + pruning) -> IR, then
-# interpreter == Keras == hls4ml C simulation on the whole test set, then the HLS project.
+# The default example, as far as the pipeline goes today: train (QAT + pruning) -> IR, the HLS
+# project, the Verilog core (checked in Verilator), then interpreter == Keras == hls4ml C simulation
+# == RTL simulation on the whole test set.
 DEMO := build/camera_defects
 demo: install
 	$(VENV)/bin/lepton-hw train examples/camera_defects.yaml -o $(DEMO) --force
-	$(VENV)/bin/lepton-hw verify $(DEMO) -i $(DEMO)/test_x.npy --engines ir,keras,csim
 	$(VENV)/bin/lepton-hw hls $(DEMO) --board pynq-z2 --force
+	$(VENV)/bin/lepton-hw rtl $(DEMO) --board pynq-z2 --force
+	$(VENV)/bin/lepton-hw verify $(DEMO) -i $(DEMO)/test_x.npy --engines ir,keras,csim,rtl
 
 test: install
 	$(PY) -m pytest -m "not slow" -q
@@ -32,6 +34,7 @@ bench: install
 	$(PY) bench/bench_interp.py
 	$(PY) bench/bench_train.py
 	$(PY) bench/bench_csim.py
+	$(PY) bench/bench_rtl.py
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache .mypy_cache

@@ -40,3 +40,12 @@ def csim_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     configured = os.environ.get("LEPTON_HW_TEST_CACHE")
     root = Path(configured) if configured else tmp_path_factory.mktemp("lepton-cache")
     return root / "csim"  # the layout of $LEPTON_HW_CACHE, so that the command line finds the same builds
+
+
+@pytest.fixture(scope="session")
+def rtl_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """RTL simulation builds, shared by the RTL and CLI tests so that each core is built once:
+    $LEPTON_HW_TEST_CACHE/rtl when set, else a fresh folder (the suite really builds what it checks)."""
+    configured = os.environ.get("LEPTON_HW_TEST_CACHE")
+    root = Path(configured) if configured else tmp_path_factory.mktemp("lepton-rtl-cache")
+    return root / "rtl"  # the layout of $LEPTON_HW_CACHE

@@ -13,6 +13,7 @@ import contextlib
 import functools
 import hashlib
 import importlib.util
+import itertools
 import json
 import logging
 import os
@@ -116,6 +117,7 @@ def _runner(sim: str) -> Any:
             return commands
 
     return PortsOnlyVerilator()
+
 
 @dataclass(frozen=True)
 class SimBuild:
@@ -314,7 +316,8 @@ def run(sim_build: SimBuild, plan: Plan, label: str = "run") -> SimResult:
     try:
         with contextlib.redirect_stdout(open(os.devnull, "w")):
             _runner(sim_build.sim).test(
-                hdl_toplevel=TOP, hdl_toplevel_lang="verilog", test_module=TB_MODULE, build_dir=sim_build.build_dir, test_dir=work,
+                hdl_toplevel=TOP, hdl_toplevel_lang="verilog", test_module=TB_MODULE,
+                build_dir=sim_build.build_dir, test_dir=work,
                 extra_env={"LEPTON_SIM_PLAN": str(work / "plan.json"), "LEPTON_SIM_RESULT": str(work / "result.json")},
                 results_xml=str(work / "results.xml"), waves=sim_build.waves, timescale=TIMESCALE,
                 log_file=work / "sim.log",
@@ -359,7 +362,7 @@ def timing(result: SimResult, layout: CoreLayout, n_frames: int) -> dict[str, An
     """
     pixels = layout.height * layout.width
     starts, packets = result.frame_starts(), result.packet_starts()
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     last_pixels = [result.in_beats[(k + 1) * pixels - 1][0] for k in range(min(n_frames, len(packets)))]
     latencies = [p - last for p, last in zip(packets, last_pixels, strict=False)]
     return {

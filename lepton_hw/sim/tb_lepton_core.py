@@ -66,7 +66,8 @@ def _signed32(value: int) -> int:
 
 @cocotb.test()
 async def run_plan(dut: Any) -> None:
-    plan = json.loads(open(os.environ["LEPTON_SIM_PLAN"]).read())
+    with open(os.environ["LEPTON_SIM_PLAN"]) as f:
+        plan = json.load(f)
     cocotb.start_soon(Clock(dut.aclk, 10, unit="ns").start())
     dut.aresetn.value = 0
     dut.err_clear.value = 0

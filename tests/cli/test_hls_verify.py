@@ -98,8 +98,8 @@ def test_verify_reports_the_first_mismatch(
 
     real = engines.run_engine
 
-    def off_by_one_lsb(graph, x, engine, hls=None):  # type: ignore[no-untyped-def]
-        y = real(graph, x, engine, hls)
+    def off_by_one_lsb(graph, x, engine, hls=None, rtl=None):  # type: ignore[no-untyped-def]
+        y = real(graph, x, engine, hls, rtl)
         if engine == "keras":
             y = y.copy()
             y[5, 1] += 2.0**-graph.output.type.frac

@@ -85,7 +85,14 @@ def build_cmvm(name: str, weight: np.ndarray, in_type: FixedType, kernel: str) -
     used = [k for k in range(n_in) if any(weight[k])]
     waiver = ""
     if len(used) < n_in:  # pruned inputs: their bits of x are unused on purpose
-        waiver = "    // verilator lint_off UNUSEDSIGNAL\n    wire unused_inputs = ^x;\n    // verilator lint_on UNUSEDSIGNAL\n"
+        waiver = "\n".join(
+            [
+                "    // verilator lint_off UNUSEDSIGNAL",
+                "    wire unused_inputs = ^x;",
+                "    // verilator lint_on UNUSEDSIGNAL",
+                "",
+            ]
+        )
     if extra:  # da4ml's adder graph lives in the same file as the wrapper that adapts its ports
         extra = "/* verilator lint_off DECLFILENAME */\n" + extra + "/* verilator lint_on DECLFILENAME */\n"
     verilog = header + waiver + body + "endmodule\n" + extra
@@ -120,7 +127,7 @@ def _da_body(name: str, weight: np.ndarray, in_type: FixedType, yw: int) -> tupl
     from da4ml.trace import FixedVariableArrayInput, comb_trace
     from da4ml.types import minimal_kif
 
-    n_in, n_out = weight.shape
+    n_in = weight.shape[0]
     signed = int(in_type.signed)
     inp = FixedVariableArrayInput((n_in,))
     x = inp.quantize(

@@ -90,7 +90,6 @@ def check_supported(graph: Graph) -> None:
             raise UnsupportedLayerError(f"{where}: the RTL backend has no streaming form of this layer")
         if isinstance(node, (Conv2D, MaxPool2D, AvgPool2D)):
             kernel = node.kernel_size if isinstance(node, Conv2D) else node.pool_size
-            h, w = shape[0], shape[1]
             schedule = window_schedule(node, shape)
             if schedule.last > 2 * schedule.height * schedule.width - 2:
                 bottom = same_padding(shape[0], kernel[0], node.strides[0])[1]

@@ -30,7 +30,9 @@ WEIGHT = T("ap_fixed<4,1>")
 BIAS = T("ap_fixed<8,3>")
 
 
-def chain(name: str, input_shape: tuple[int, ...], input_type: FixedType, layers: list[tuple[Any, ...]], seed: int) -> Graph:
+def chain(
+    name: str, input_shape: tuple[int, ...], input_type: FixedType, layers: list[tuple[Any, ...]], seed: int
+) -> Graph:
     """A Graph from layer tuples: (conv, filters, (kh, kw), stride, padding, type), (dense, units, type),
     (relu, type), (requant, type), (maxpool, size, stride, padding), (avgpool, size, stride, padding, type),
     (flatten,)."""
@@ -80,50 +82,88 @@ def chain(name: str, input_shape: tuple[int, ...], input_type: FixedType, layers
 
 U8 = T("ap_ufixed<8,0>")
 
+# fmt: off
 CASES: dict[str, Graph] = {  # each one a regression: read the comment before it
     # 10x12, a 5x5 same conv (2 rows and columns of padding each side), 3x3 max pooling with
     # partial windows at the edges, then dense.
-    "odd_frame_k5_same": chain("odd_frame_k5_same", (10, 12, 1), U8, [
-        ("conv", 3, (5, 5), 1, "same", T("ap_fixed<12,4,AP_RND_CONV,AP_SAT>")),
-        ("relu", T("ap_ufixed<6,2,AP_RND_CONV,AP_SAT>")),
-        ("maxpool", 3, 3, "same"),
-        ("flatten",),
-        ("dense", 4, T("ap_fixed<16,6>")),
-    ], seed=1),  # fmt: skip
+    "odd_frame_k5_same": chain(
+        "odd_frame_k5_same",
+        (10, 12, 1),
+        U8,
+        [
+            ("conv", 3, (5, 5), 1, "same", T("ap_fixed<12,4,AP_RND_CONV,AP_SAT>")),
+            ("relu", T("ap_ufixed<6,2,AP_RND_CONV,AP_SAT>")),
+            ("maxpool", 3, 3, "same"),
+            ("flatten",),
+            ("dense", 4, T("ap_fixed<16,6>")),
+        ],
+        seed=1,
+    ),
     # signed two-channel input, stride-2 same conv, 3x3 average pooling with same padding: the
     # window counts are 4, 6 and 9 (a real division), then dense.
-    "stride2_avg3_signed": chain("stride2_avg3_signed", (9, 11, 2), T("ap_fixed<8,2>"), [
-        ("conv", 4, (3, 3), 2, "same", T("ap_fixed<10,4,AP_RND,AP_SAT_SYM>")),
-        ("avgpool", 3, 1, "same", T("ap_fixed<14,4,AP_RND_INF,AP_SAT>")),
-        ("flatten",),
-        ("dense", 3, T("ap_fixed<18,8>")),
-    ], seed=2),  # fmt: skip
+    "stride2_avg3_signed": chain(
+        "stride2_avg3_signed",
+        (9, 11, 2),
+        T("ap_fixed<8,2>"),
+        [
+            ("conv", 4, (3, 3), 2, "same", T("ap_fixed<10,4,AP_RND,AP_SAT_SYM>")),
+            ("avgpool", 3, 1, "same", T("ap_fixed<14,4,AP_RND_INF,AP_SAT>")),
+            ("flatten",),
+            ("dense", 3, T("ap_fixed<18,8>")),
+        ],
+        seed=2,
+    ),
     # every rounding mode and narrow wrapping/saturating types between the layers
-    "rounding_modes": chain("rounding_modes", (7, 6, 1), U8, [
-        ("conv", 2, (2, 3), 1, "valid", T("ap_fixed<7,2,AP_TRN_ZERO,AP_WRAP>")),
-        ("requant", T("ap_fixed<5,1,AP_RND_ZERO,AP_SAT_ZERO>")),
-        ("requant", T("ap_fixed<4,1,AP_RND_MIN_INF,AP_SAT_SYM>")),
-        ("relu", T("ap_ufixed<3,1,AP_RND_INF,AP_WRAP>")),
-        ("avgpool", 2, 2, "valid", T("ap_ufixed<5,1,AP_RND,AP_SAT>")),
-        ("flatten",),
-        ("dense", 5, T("ap_fixed<9,3,AP_TRN,AP_WRAP>")),
-    ], seed=3),  # fmt: skip
+    "rounding_modes": chain(
+        "rounding_modes",
+        (7, 6, 1),
+        U8,
+        [
+            ("conv", 2, (2, 3), 1, "valid", T("ap_fixed<7,2,AP_TRN_ZERO,AP_WRAP>")),
+            ("requant", T("ap_fixed<5,1,AP_RND_ZERO,AP_SAT_ZERO>")),
+            ("requant", T("ap_fixed<4,1,AP_RND_MIN_INF,AP_SAT_SYM>")),
+            ("relu", T("ap_ufixed<3,1,AP_RND_INF,AP_WRAP>")),
+            ("avgpool", 2, 2, "valid", T("ap_ufixed<5,1,AP_RND,AP_SAT>")),
+            ("flatten",),
+            ("dense", 5, T("ap_fixed<9,3,AP_TRN,AP_WRAP>")),
+        ],
+        seed=3,
+    ),
     # a 4x4 kernel (asymmetric same padding), then a 1x1 kernel with stride 2, on three channels
-    "k4_same_k1_stride2_rgb": chain("k4_same_k1_stride2_rgb", (8, 9, 3), U8, [
-        ("conv", 3, (4, 4), 1, "same", T("ap_fixed<10,3,AP_RND_CONV,AP_SAT>")),
-        ("relu", T("ap_ufixed<4,1,AP_RND_CONV,AP_SAT>")),
-        ("conv", 2, (1, 1), 2, "valid", T("ap_fixed<8,3,AP_RND_CONV,AP_SAT>")),
-        ("flatten",),
-        ("dense", 2, T("ap_fixed<14,6>")),
-    ], seed=4),  # fmt: skip
+    "k4_same_k1_stride2_rgb": chain(
+        "k4_same_k1_stride2_rgb",
+        (8, 9, 3),
+        U8,
+        [
+            ("conv", 3, (4, 4), 1, "same", T("ap_fixed<10,3,AP_RND_CONV,AP_SAT>")),
+            ("relu", T("ap_ufixed<4,1,AP_RND_CONV,AP_SAT>")),
+            ("conv", 2, (1, 1), 2, "valid", T("ap_fixed<8,3,AP_RND_CONV,AP_SAT>")),
+            ("flatten",),
+            ("dense", 2, T("ap_fixed<14,6>")),
+        ],
+        seed=4,
+    ),
     # the bias has more fractional bits than the products: the products are shifted before the add
-    "dense_only": chain("dense_only", (20,), U8, [
-        ("dense", 8, T("ap_fixed<10,3,AP_RND_CONV,AP_SAT>"), T("ap_fixed<3,3>"), T("ap_fixed<12,1>")),
-        ("relu", T("ap_ufixed<4,1,AP_RND_CONV,AP_SAT>")),
-        ("dense", 3, T("ap_fixed<12,4>")),
-    ], seed=5),  # fmt: skip
+    "dense_only": chain(
+        "dense_only",
+        (20,),
+        U8,
+        [
+            ("dense", 8, T("ap_fixed<10,3,AP_RND_CONV,AP_SAT>"), T("ap_fixed<3,3>"), T("ap_fixed<12,1>")),
+            ("relu", T("ap_ufixed<4,1,AP_RND_CONV,AP_SAT>")),
+            ("dense", 3, T("ap_fixed<12,4>")),
+        ],
+        seed=5,
+    ),
     # no Flatten or Dense: the result packet carries the whole 5x4x2 feature map
-    "conv_only": chain("conv_only", (6, 5, 1), U8, [
-        ("conv", 2, (2, 2), 1, "valid", T("ap_fixed<9,3,AP_RND_CONV,AP_SAT>")),
-    ], seed=6),  # fmt: skip
+    "conv_only": chain(
+        "conv_only",
+        (6, 5, 1),
+        U8,
+        [
+            ("conv", 2, (2, 2), 1, "valid", T("ap_fixed<9,3,AP_RND_CONV,AP_SAT>")),
+        ],
+        seed=6,
+    ),
 }
+# fmt: on

@@ -16,7 +16,14 @@ pytestmark = pytest.mark.rtl
 
 # (source width, source fractional bits) -> destination types: drops bits, adds bits, same grid
 SOURCES = [(13, 6), (9, 0), (21, 14), (6, 2)]
-DESTINATIONS = ["ap_fixed<5,2>", "ap_ufixed<4,2>", "ap_fixed<12,4>", "ap_ufixed<3,2>", "ap_fixed<8,8>", "ap_ufixed<9,3>"]
+DESTINATIONS = [
+    "ap_fixed<5,2>",
+    "ap_ufixed<4,2>",
+    "ap_fixed<12,4>",
+    "ap_ufixed<3,2>",
+    "ap_fixed<8,8>",
+    "ap_ufixed<9,3>",
+]
 N_VALUES = 400
 
 
@@ -24,7 +31,7 @@ def run_casts(tmp_path: Path, src_width: int, src_frac: int, dsts: list[FixedTyp
     m = Module()
     outputs = [emit_cast(m, f"c{i}", "x", src_width, src_frac, t) for i, t in enumerate(dsts)]
     body = "\n".join(m.lines)
-    prints = " ".join(f"%0d" for _ in outputs)
+    prints = " ".join("%0d" for _ in outputs)
     signed_outs = ", ".join(
         f"$signed({{{'1' if t.signed else '2'}'b0, {o}}})" if not t.signed else f"$signed({o})"
         for o, t in zip(outputs, dsts, strict=True)
