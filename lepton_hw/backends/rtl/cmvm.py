@@ -7,16 +7,14 @@ Every multiply of the RTL backend goes through one module of the same shape::
 ``x`` holds K raw input integers of IW bits each (signed or not, as the input type says),
 ``y`` holds F exact signed sums of YW bits, wide enough that nothing ever wraps. Two kernels:
 
-- ``da``: da4ml's multiplier-free shift-add graph (distributed arithmetic), wrapped so that
-  its packed ports (unused inputs dropped, outputs at their own minimal widths) take the
-  common layout;
+- ``da``: da4ml's multiplier-free shift-add graph (distributed arithmetic), solved by da4ml
+  and written here as one ``assign`` per adder;
 - ``mac``: one ``x * constant`` product per non-zero weight, summed; synthesis maps the
   products to DSP blocks or LUTs as it sees fit.
 """
 
 from __future__ import annotations
 
-import importlib.resources
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,9 +23,6 @@ from lepton_hw.errors import UnsupportedLayerError
 from lepton_hw.ir.fixed import FixedType
 
 KERNELS = ("da", "mac")
-
-# da4ml's building blocks, shipped with da4ml; the generated modules instantiate them.
-DA4ML_SOURCES = ("shift_adder.v", "negative.v", "mux.v", "multiplier.v", "binop.v", "lookup_table.v")
 
 
 def signed_bits(lo: int, hi: int) -> int:
@@ -79,9 +74,9 @@ def build_cmvm(name: str, weight: np.ndarray, in_type: FixedType, kernel: str) -
         f"    output wire [{n_out * out_width - 1}:0] y\n);\n"
     )
     if kernel == "da" and np.count_nonzero(weight) > 0:
-        body, extra, adders = _da_body(name, weight, in_type, out_width)
+        body, adders = _da_body(name, weight, in_type, out_width)
     else:
-        body, extra, adders = _mac_body(weight, in_type, out_width), "", int(np.count_nonzero(weight))
+        body, adders = _mac_body(weight, in_type, out_width), int(np.count_nonzero(weight))
     used = [k for k in range(n_in) if any(weight[k])]
     waiver = ""
     if len(used) < n_in:  # pruned inputs: their bits of x are unused on purpose
@@ -93,9 +88,7 @@ def build_cmvm(name: str, weight: np.ndarray, in_type: FixedType, kernel: str) -
                 "",
             ]
         )
-    if extra:  # da4ml's adder graph lives in the same file as the wrapper that adapts its ports
-        extra = "/* verilator lint_off DECLFILENAME */\n" + extra + "/* verilator lint_on DECLFILENAME */\n"
-    verilog = header + waiver + body + "endmodule\n" + extra
+    verilog = header + waiver + body + "endmodule\n"
     return Cmvm(name, verilog, n_in, in_type.width, n_out, out_width, tuple(lo), tuple(hi), adders, kernel)
 
 
@@ -122,8 +115,16 @@ def _mac_body(weight: np.ndarray, in_type: FixedType, yw: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _da_body(name: str, weight: np.ndarray, in_type: FixedType, yw: int) -> tuple[str, str, int]:
-    from da4ml.codegen.rtl import verilog_comb_logic_gen
+def _da_body(name: str, weight: np.ndarray, in_type: FixedType, yw: int) -> tuple[str, int]:
+    """da4ml's adder graph for ``x @ weight``, written as one flat ``assign`` per adder.
+
+    da4ml's own Verilog instantiates a module per adder; flat assigns compute the same bits and
+    make Verilator's C++ several times smaller (its build time is most of an RTL test's time).
+    Every value is kept as a two's-complement integer of its exact interval's grid: op i holds
+    ``value_i * 2**f_i`` in ``w_i`` bits (da4ml's minimal k, i, f, plus a sign bit when unsigned),
+    and an adder ``v0 +/- v1 * 2**data`` becomes shifts of the two operands onto op i's grid, each
+    cut to ``w_i`` bits, then one add: exact, because the result fits ``w_i`` bits.
+    """
     from da4ml.trace import FixedVariableArrayInput, comb_trace
     from da4ml.types import minimal_kif
 
@@ -134,49 +135,75 @@ def _da_body(name: str, weight: np.ndarray, in_type: FixedType, yw: int) -> tupl
         np.full(n_in, signed, dtype=int), np.full(n_in, in_type.width - signed, dtype=int), np.zeros(n_in, dtype=int)
     )
     solution = comb_trace(inp, x @ weight.astype(np.int64))
-    core = verilog_comb_logic_gen(solution, f"{name}_da")
-    in_widths = [sum(minimal_kif(q)) for q in solution.inp_qint]
-    parts = []
-    for k, width in enumerate(in_widths):
-        if width:
-            if width != in_type.width:  # pragma: no cover - da4ml keeps declared widths
-                raise AssertionError(f"da4ml input {k} has {width} bits, expected {in_type.width}")
-            parts.append(f"x[{(k + 1) * width - 1}:{k * width}]")
-    lines = [
-        f"    wire [{sum(in_widths) - 1}:0] model_inp = {{{', '.join(reversed(parts))}}};",
-    ]
-    out_kifs = [minimal_kif(q) for q in solution.out_qint]
-    out_bits = sum(sum(kif) for kif in out_kifs)
-    if out_bits:
-        # da4ml's output intervals may be wider than the exact bounds: the bits above are sign copies.
-        lines.append("    // verilator lint_off UNUSEDSIGNAL")
-        lines.append(f"    wire [{out_bits - 1}:0] model_out;")
-        lines.append("    // verilator lint_on UNUSEDSIGNAL")
-        lines.append(f"    {name}_da core (.model_inp(model_inp), .model_out(model_out));")
-    offset = 0
-    for f, (keep_negative, integers, fractional) in enumerate(out_kifs):
-        width = int(keep_negative) + integers + fractional
-        target = f"y[{(f + 1) * yw - 1}:{f * yw}]"
-        if width == 0:
-            lines.append(f"    assign {target} = {yw}'sd0;")
+    if any(shift != 0 for shift in solution.inp_shifts):  # pragma: no cover - integer inputs are not scaled
+        raise AssertionError(f"{name}: da4ml scaled the inputs: {solution.inp_shifts}")
+    widths: dict[int, int] = {}  # op -> bits of its signed wire
+    fracs: dict[int, int] = {}  # op -> its grid: value = raw * 2**-frac
+    lines: list[str] = []
+    for i, op in enumerate(solution.ops):
+        if solution.ref_count[i] == 0:
             continue
-        if fractional > 0 or solution.out_idxs[f] < 0:  # pragma: no cover - integer in, integer out
-            raise AssertionError(f"da4ml output {f} is not an integer: {keep_negative, integers, fractional}")
-        raw = f"model_out[{offset + width - 1}:{offset}]"
-        shift = -fractional
-        fill = f"model_out[{offset + width - 1}]" if keep_negative else "1'b0"
-        pad = yw - width - shift
-        if pad >= 0:
-            zeros = f", {shift}'b0" if shift else ""
-            value = f"{{{{{pad}{{{fill}}}}}, {raw}{zeros}}}" if pad else f"{{{raw}{zeros}}}"
-        else:  # da4ml's interval is looser than the exact bound: the low bits hold the exact value
-            value = f"{{model_out[{offset + yw - shift - 1}:{offset}]" + (f", {shift}'b0}}" if shift else "}")
-        lines.append(f"    assign {target} = {value};")
-        offset += width
-    return "\n".join(lines) + "\n", core, int(solution.cost)
+        keep_negative, integers, fractional = minimal_kif(op.qint)
+        width = int(keep_negative) + integers + fractional + (0 if keep_negative else 1)
+        widths[i], fracs[i] = width, fractional
+        if op.opcode == -1:  # an input: its raw integer
+            value = _resize(f"x[{(op.id0 + 1) * in_type.width - 1}:{op.id0 * in_type.width}]",
+                            in_type.width, bool(in_type.signed), fractional, width)  # fmt: skip
+        elif op.opcode in (0, 1):  # v0 +/- v1 * 2**data
+            a = _resize(f"v{op.id0}", widths[op.id0], True, fractional - fracs[op.id0], width)
+            b = _resize(f"v{op.id1}", widths[op.id1], True, op.data + fractional - fracs[op.id1], width)
+            value = f"{a} {'+' if op.opcode == 0 else '-'} {b}"
+        elif op.opcode in (3, -3):  # (+/-v0) on op i's grid, rounded down (da4ml: TRN, WRAP)
+            source, source_width = f"v{op.id0}", widths[op.id0]
+            if op.opcode == -3:  # negate at full precision first
+                source, source_width = f"n{i}", widths[op.id0] + 1
+                negated = _resize(f"v{op.id0}", widths[op.id0], True, 0, source_width)
+                lines.append(f"    wire [{source_width - 1}:0] {source} = {source_width}'d0 - {negated};")
+            value = _resize(source, source_width, True, fractional - fracs[op.id0], width)
+        elif op.opcode == 5:  # a constant
+            value = literal(int(op.data), width)
+        else:  # pragma: no cover - a constant matrix multiply uses inputs, adders and constants
+            raise AssertionError(f"{name}: da4ml opcode {op.opcode} in a constant-matrix multiply")
+        lines.append(f"    wire [{width - 1}:0] v{i} = {value};")
+    for f in range(weight.shape[1]):
+        target = f"y[{(f + 1) * yw - 1}:{f * yw}]"
+        idx = solution.out_idxs[f]
+        if idx < 0 or idx not in widths:
+            lines.append(f"    assign {target} = {yw}'d0;")
+            continue
+        value = _resize(f"v{idx}", widths[idx], True, solution.out_shifts[f] - fracs[idx], yw)
+        negate = f"{yw}'d0 - " if solution.out_negs[f] else ""
+        lines.append(f"    assign {target} = {negate}{value};")
+    waiver = [
+        "    // Each adder keeps the low bits its exact interval needs: the higher bits of its",
+        "    // operands are unused on purpose.",
+        "    // verilator lint_off UNUSEDSIGNAL",
+    ]
+    body = "\n".join(waiver + lines + ["    // verilator lint_on UNUSEDSIGNAL"]) + "\n"
+    return body, int(solution.cost)
 
 
-def da4ml_source(filename: str) -> str:
-    """The text of one of da4ml's Verilog building blocks."""
-    folder = importlib.resources.files("da4ml") / "codegen" / "rtl" / "verilog" / "source"
-    return (folder / filename).read_text()
+def _resize(bits: str, width: int, signed: bool, shift: int, target: int) -> str:
+    """The low ``target`` bits of ``bits`` (a ``width``-bit integer) times ``2**shift``, as a concatenation.
+
+    ``shift`` < 0 divides exactly (the dropped bits are zero on the exact grid)."""
+    name = bits.split("[")[0]
+    msb = f"{name}[{width - 1}]" if "[" not in bits else f"{name}[{bits.split('[')[1].split(':')[0]}]"
+    lsb = int(bits.split(":")[1].rstrip("]")) if "[" in bits else 0
+    fill = msb if signed else "1'b0"
+    if shift < 0:  # drop the -shift low bits
+        width += shift
+        lsb -= shift
+        if width <= 0:
+            return f"{target}'d0"
+        shift = 0
+    parts = []
+    used = min(width, target - shift)
+    if used <= 0:
+        return f"{target}'d0"
+    if target - shift > width:
+        parts.append(f"{{{target - shift - width}{{{fill}}}}}")
+    parts.append(f"{name}[{lsb + used - 1}:{lsb}]")
+    if shift:
+        parts.append(f"{shift}'d0")
+    return "{" + ", ".join(parts) + "}"

@@ -4,9 +4,8 @@
 folder atomically. Layout of ``DIR/rtl/``::
 
     lepton_core.v      the top module (generated)
-    <layer>_cmvm.v     each layer's constant-matrix multiply (generated: da4ml or plain multiplies)
+    <layer>_cmvm.v     each layer's constant-matrix multiply (generated: da4ml adders or plain multiplies)
     lepton_window.v, lepton_framer.v, lepton_result.v   lepton_hw's fixed building blocks
-    da4ml/*.v          da4ml's adder blocks (kernel da)
     files.f            the sources in compile order
     core.json          the core's interface and figures (DESIGN.md)
     README.md          ports and timing
@@ -21,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from lepton_hw.backends.rtl.cmvm import DA4ML_SOURCES, KERNELS, da4ml_source
+from lepton_hw.backends.rtl.cmvm import KERNELS
 from lepton_hw.backends.rtl.emit import RESULT_QUEUE_DEPTH, emit_network
 from lepton_hw.backends.rtl.layout import CoreLayout, check_supported, core_layout
 from lepton_hw.boards import Board
@@ -66,9 +65,6 @@ def build_rtl(graph: Graph, board: Board | None = None, kernel: str = "da") -> R
     layout = core_layout(graph)
     network = emit_network(graph, layout, kernel)
     files: dict[str, str] = {}
-    if kernel == "da":
-        for name in DA4ML_SOURCES:
-            files[f"da4ml/{name}"] = da4ml_source(name)
     for name in LIBRARY:
         files[name] = library_source(name)
     for cmvm in network.cmvms:
