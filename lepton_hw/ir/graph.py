@@ -250,10 +250,14 @@ class Graph:
         names = [n.name for n in self.nodes]
         if len(set(names)) != len(names):
             raise IRError(f"node names must be unique, got {names}")
-        shape = self.nodes[0].shape
+        shape, in_type = self.nodes[0].shape, self.nodes[0].type
         for node in self.nodes[1:]:
             if isinstance(node, Input):
                 raise IRError(f"node {node.name!r}: only the first node may be an Input")
+            if isinstance(node, (MaxPool2D, Flatten)) and node.type != in_type:
+                # they pass values through unchanged: another type would reinterpret the raw integers
+                raise IRError(f"node {node.name!r} ({node.op}): type {node.type} must be its input's type {in_type}")
+            in_type = node.type
             expected = output_shape(node, shape)
             if tuple(node.shape) != expected:
                 raise IRError(

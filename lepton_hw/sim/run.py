@@ -110,7 +110,7 @@ def _runner(sim: str) -> Any:
     if sim != "verilator":
         return get_runner(sim)
 
-    class PortsOnlyVerilator(Verilator):  # type: ignore[misc]
+    class PortsOnlyVerilator(Verilator):
         def _build_command(self) -> list[Any]:
             commands = super()._build_command()
             commands[0] = [arg for arg in commands[0] if arg != "--public-flat-rw"]

@@ -68,7 +68,7 @@ def _signed32(value: int) -> int:
 async def run_plan(dut: Any) -> None:
     with open(os.environ["LEPTON_SIM_PLAN"]) as f:
         plan = json.load(f)
-    cocotb.start_soon(Clock(dut.aclk, 10, unit="ns").start())
+    cocotb.start_soon(Clock(dut.aclk, 10, unit="ns").start())  # type: ignore[arg-type]
     dut.aresetn.value = 0
     dut.err_clear.value = 0
     dut.s_axis_tvalid.value = 0

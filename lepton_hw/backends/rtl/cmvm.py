@@ -82,6 +82,7 @@ def build_cmvm(name: str, weight: np.ndarray, in_type: FixedType, kernel: str) -
     if len(used) < n_in:  # pruned inputs: their bits of x are unused on purpose
         waiver = "\n".join(
             [
+                "    // Pruned weights: the inputs they multiply are unused on purpose.",
                 "    // verilator lint_off UNUSEDSIGNAL",
                 "    wire unused_inputs = ^x;",
                 "    // verilator lint_on UNUSEDSIGNAL",

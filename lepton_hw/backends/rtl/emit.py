@@ -19,6 +19,7 @@ wide enough never to wrap), then rounded and saturated or wrapped as the type sa
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -60,14 +61,27 @@ class Stream:
         return f"{self.data}[{(i + 1) * self.type.width - 1}]"
 
 
+# Names the top module declares itself (ports, framer and result wiring): never given to a layer's wire.
+RESERVED = {
+    "aclk", "aresetn", "clk", "rst", "s_axis_tdata", "s_axis_tuser", "s_axis_tlast", "s_axis_tvalid",
+    "s_axis_tready", "m_axis_tdata", "m_axis_tlast", "m_axis_tvalid", "m_axis_tready", "frame_count",
+    "err_malformed", "err_clear", "sof_ok", "pix_valid", "pix_data", "frame_start", "frame_end", "frame_bad",
+    "malformed", "framer", "result", "res_valid", "res_data",
+}  # fmt: skip
+
+
 @dataclass
 class Module:
     """Lines of the top module under construction, with unique wire names."""
 
     lines: list[str] = field(default_factory=list)
-    names: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=lambda: set(RESERVED))
 
     def name(self, base: str) -> str:
+        """A new identifier from ``base`` (a layer name may hold any character; Verilog's may not)."""
+        base = re.sub(r"\W", "_", base)
+        if not re.match(r"[A-Za-z_]", base):
+            base = f"n_{base}"
         candidate, n = base, 1
         while candidate in self.names:
             candidate, n = f"{base}_{n}", n + 1
@@ -104,6 +118,12 @@ ROUND_UP = {
 }
 
 
+def _round_up(rounding: str, flags: dict[str, str]) -> str:
+    """ROUND_UP[rounding] with each flag word replaced by its Verilog (one pass: a flag's Verilog
+    holds wire names made from layer names, which may contain a flag word themselves)."""
+    return re.sub(r"\b(inexact|negative|above|at_half|odd)\b", lambda w: flags[w.group(1)], ROUND_UP[rounding])
+
+
 def emit_cast(m: Module, base: str, src: str, src_width: int, src_frac: int, dst: FixedType) -> str:
     """Wires casting the signed ``src`` (``src_width`` bits, ``src_frac`` fractional) to ``dst``.
 
@@ -130,10 +150,7 @@ def emit_cast(m: Module, base: str, src: str, src_width: int, src_frac: int, dst
                 "at_half": f"({rest} == {half})",
                 "odd": f"{floor}[0]",
             }
-            expr = ROUND_UP[dst.rounding]
-            for flag, text in flags.items():
-                expr = expr.replace(flag, text)
-            m.add(f"    wire {up} = {expr};")
+            m.add(f"    wire {up} = {_round_up(dst.rounding, flags)};")
         rw = fw + 1
         rounded = m.name(f"{base}_round")
         m.add(f"    wire signed [{rw - 1}:0] {rounded} = {_sext(floor, fw, rw)} + {{{{{rw - 1}{{1'b0}}}}, {up}}};")
@@ -210,12 +227,12 @@ def emit_network(graph: Graph, layout: CoreLayout, kernel: str) -> Network:
 
 def _input_stream(m: Module, graph: Graph, layout: CoreLayout) -> Stream:
     t = graph.input.type
-    m.names.update({"pix_valid", "pix_data", "rst"})
     parts = [f"pix_data[{c * layout.lane_bits + t.width - 1}:{c * layout.lane_bits}]" for c in range(layout.channels)]
     data = m.name("input_elem")
     m.add(f"    wire [{layout.channels * t.width - 1}:0] {data} = {{{', '.join(reversed(parts))}}};")
     if layout.lane_bits > t.width:
-        m.add("    wire unused_lane_bits = ^pix_data;  // bits of a lane above the input type's width")
+        unused = m.name("unused_lane_bits")
+        m.add(f"    wire {unused} = ^pix_data;  // bits of a lane above the input type's width")
     return Stream("pix_valid", data, layout.channels, t, (layout.height, layout.width))
 
 
@@ -263,9 +280,10 @@ def _conv(m: Module, base: str, node: Conv2D, stream: Stream, kernel: str, cmvms
     valid, win, rows, cols = _window(m, base, node, stream)
     c, w = stream.count, stream.type.width
     ew = c * w
+    assert stream.frame is not None
+    frame = stream.frame
     padded = node.padding == "same" and any(
-        same_padding(stream.frame[a], node.kernel_size[a], node.strides[a]) != (0, 0)
-        for a in (0, 1)  # type: ignore[index]
+        same_padding(frame[a], node.kernel_size[a], node.strides[a]) != (0, 0) for a in (0, 1)
     )
     x = m.name(f"{base}_x")
     m.add(f"    wire [{kh * kw * ew - 1}:0] {x};")
@@ -349,11 +367,11 @@ def _pool(m: Module, base: str, node: MaxPool2D | AvgPool2D, stream: Stream) -> 
                 lo = (i * pw + j) * ew + ch * t.width
                 elements.append((i, j, value_of(f"{win}[{lo + t.width - 1}:{lo}]", t, sw)))
         if isinstance(node, MaxPool2D):
-            best = None
+            best = ""
             for n, (i, j, e) in enumerate(elements):
                 cur = m.name(f"{base}_max{ch}_{n}")
                 ok = "1'b1" if whole else f"({rows}[{i}] && {cols}[{j}])"
-                if best is None:
+                if not best:  # padding never wins: each window holds at least one element of the frame
                     m.add(f"    wire signed [{sw - 1}:0] {cur} = {ok} ? {e} : {literal(t.min_raw, sw)};")
                 else:
                     m.add(f"    wire signed [{sw - 1}:0] {cur} = ({ok} && {e} > {best}) ? {e} : {best};")
@@ -471,18 +489,18 @@ def _result(m: Module, stream: Stream, layout: CoreLayout) -> None:
             f"    wire [{iw - 1}:0] {ni} = ({v} > {best_v}) ? {iw}'d{i} : {best_i};",
         )
         best_v, best_i = nv, ni
-    m.add(f"    wire [31:0] class_index = {{{32 - iw}'d0, {best_i}}};")
-    m.names.update({"res_valid", "res_data"})
+    class_index = m.name("class_index")
+    m.add(f"    wire [31:0] {class_index} = {{{32 - iw}'d0, {best_i}}};")
     m.add(
         "    reg res_valid;",
         f"    reg [{(n + 1) * 32 - 1}:0] res_data;",
         "    always @(posedge clk) begin",
         f"        res_valid <= rst ? 1'b0 : {stream.valid};",
-        f"        if ({stream.valid}) res_data <= {{{', '.join(reversed(beats))}, class_index}};",
+        f"        if ({stream.valid}) res_data <= {{{', '.join(reversed(beats))}, {class_index}}};",
         "    end",
     )
     if n == 1:
-        m.add(f"    wire unused_best = ^{best_v};")
+        m.add(f"    wire {m.name('unused_best')} = ^{best_v};")
 
 
 def _top_module(m: Module, layout: CoreLayout) -> str:
@@ -526,8 +544,9 @@ module lepton_core (
         .malformed(malformed));
 
     always @(posedge clk) begin
-        if (rst || err_clear) err_malformed <= 1'b0;
-        else if (malformed) err_malformed <= 1'b1;
+        if (rst) err_malformed <= 1'b0;
+        else if (malformed) err_malformed <= 1'b1;  // a new malformation wins over a clear in the same clock
+        else if (err_clear) err_malformed <= 1'b0;
     end
 
     // Casts and multiplies keep exact widths; the bits a type drops are unused on purpose.

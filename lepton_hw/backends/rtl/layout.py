@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from lepton_hw.errors import UnsupportedLayerError
 from lepton_hw.ir.fixed import FixedType
 from lepton_hw.ir.graph import (
@@ -98,14 +100,17 @@ def check_supported(graph: Graph) -> None:
                     f"outputs would wait for the frame after next; the streaming window needs fewer padded rows "
                     f"than input rows (use valid padding or a larger input)"
                 )
-        if isinstance(node, (Dense, Flatten)) or (node is graph.output and len(node.shape) == 3):
-            bits = 1
-            for d in shape:
-                bits *= d
-            bits *= _type_in(graph, node).width
-            if len(shape) == 3 and bits > MAX_VECTOR_BITS:
+        collected = None  # (shape, type) of a feature map the core collects into one vector
+        if isinstance(node, (Dense, Flatten)) and len(shape) == 3:
+            collected = (shape, _type_in(graph, node))
+        elif node is graph.output and len(node.shape) == 3:
+            collected = (node.shape, node.type)
+        if collected is not None:
+            bits = int(np.prod(collected[0])) * collected[1].width
+            if bits > MAX_VECTOR_BITS:
                 raise UnsupportedLayerError(
-                    f"{where}: collecting its {'x'.join(map(str, shape))} input takes {bits} register bits "
+                    f"{where}: collecting its {'x'.join(map(str, collected[0]))} feature map takes {bits} "
+                    "register bits "
                     f"(limit {MAX_VECTOR_BITS}); reduce the feature map with pooling or strides first"
                 )
         shape = node.shape

@@ -70,7 +70,8 @@ def build_rtl(graph: Graph, board: Board | None = None, kernel: str = "da") -> R
     for cmvm in network.cmvms:
         files[f"{cmvm.name}.v"] = "`default_nettype none\n" + cmvm.verilog + "`default_nettype wire\n"
     files[f"{TOP}.v"] = network.top
-    core = {
+    sources = [p for p in files if p.endswith(".v")]
+    core: dict[str, Any] = {
         "top": TOP,
         "kernel": kernel,
         "board": board.id if board else None,
@@ -82,14 +83,14 @@ def build_rtl(graph: Graph, board: Board | None = None, kernel: str = "da") -> R
         "n_outputs": layout.n_outputs,
         "packet_beats": layout.n_outputs + 1,
         "result_queue_depth": RESULT_QUEUE_DEPTH,
-        "sources": [p for p in files if p.endswith(".v")],
+        "sources": sources,
         "layers": {
             c.name.removesuffix("_cmvm"): {"inputs": c.n_in, "outputs": c.n_out, "kernel": c.kernel, "adders": c.adders}
             for c in network.cmvms
         },
         "timing": None,  # filled in from sim_report.json once the core has been simulated
     }
-    files["files.f"] = "\n".join(core["sources"]) + "\n"
+    files["files.f"] = "\n".join(sources) + "\n"
     files["README.md"] = _readme(layout, kernel, core)
     project = RtlProject(files, core, layout)
     core["content_hash"] = project.content_hash

@@ -72,3 +72,41 @@ def test_output_wider_than_a_beat_is_refused() -> None:
     graph = chain("wide", (4,), U8, [("dense", 2, T("ap_fixed<40,20>"))], seed=0)
     with pytest.raises(UnsupportedLayerError, match="result beats hold 32"):
         build_rtl(graph)
+
+
+def test_layer_names_that_are_not_verilog_identifiers(tmp_path: Path, rtl_cache: Path) -> None:
+    """Names with dashes, names that clash with the top's own wires, names holding rounding-flag words."""
+    graph = CASES["rounding_modes"]
+    names = ["input", "conv-1", "odd", "at_half", "frame", "res", "2nd", "negative"]
+    renamed = graph.replace_nodes(tuple(n.replace(name=name) for n, name in zip(graph.nodes, names, strict=False)))
+    project = build_rtl(renamed, kernel="da")
+    check_frames(project, renamed, raw_frames(renamed, 4, seed=8), "icarus", rtl_cache)
+
+
+def test_one_pixel_frames_with_a_stalled_output(rtl_cache: Path) -> None:
+    """1x1 frames arrive every clock: the result queue must still admit no more frames than it holds."""
+    from lepton_hw.sim import run as sim_run
+    from tests.backends.rtl.check import assert_packets
+
+    graph = chain("one_pixel", (1,), U8, [("dense", 3, T("ap_fixed<12,4>"))], seed=9)
+    project = build_rtl(graph)
+    raw = raw_frames(graph, 12, seed=9)
+    plan = sim_run.frames_plan(project, raw)
+    plan.out_pause, plan.seed = 0.9, 3
+    result = sim_run.run(sim_run.build(project, "icarus", cache_dir=rtl_cache), plan)
+    assert_packets(project, graph, plan, result, sim_run.expected_packets(graph, raw), "icarus", rtl_cache)
+
+
+def test_a_feature_map_output_too_large_to_collect_is_refused() -> None:
+    graph = chain("wide_map", (16, 16, 1), U8, [("conv", 64, (1, 1), 1, "valid", T("ap_fixed<16,6>"))], seed=0)
+    with pytest.raises(UnsupportedLayerError, match=r"'conv0'.*16x16x64 feature map takes 262144"):
+        build_rtl(graph)
+
+
+def test_maxpool_and_flatten_keep_their_input_type() -> None:
+    from lepton_hw.errors import IRError
+
+    graph = chain("pool", (4, 4, 1), T("ap_fixed<8,3>"), [("maxpool", 2, 2, "valid")], seed=0)
+    pool = graph.nodes[1].replace(type=T("ap_fixed<4,2,AP_RND,AP_SAT>"))
+    with pytest.raises(IRError, match=r"'maxpool0' \(maxpool2d\): type .* must be its input's type"):
+        Graph("pool", (graph.nodes[0], pool))

@@ -40,7 +40,9 @@ module lepton_result #(
     assign m_tdata = results[res_rd][beat*32 +: 32];
     assign m_tlast = (beat == BEATS[BW-1:0] - 1'b1);
     wire retire = head_ready && (head_bad || (m_tready && m_tlast));
-    assign sof_ok = outstanding < DEPTH[NW-1:0];
+    // frame_start is a registered pulse: a frame admitted in the clock before is not counted yet.
+    wire [NW-1:0] admitted = outstanding + {{(NW-1){1'b0}}, frame_start};
+    assign sof_ok = admitted < DEPTH[NW-1:0];
 
     function [QW-1:0] next_index(input [QW-1:0] index);
         next_index = (index == DEPTH[QW-1:0] - 1'b1) ? {QW{1'b0}} : index + 1'b1;
