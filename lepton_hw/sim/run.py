@@ -111,7 +111,7 @@ def _runner(sim: str) -> Any:
     from cocotb_tools.runner import Verilator, get_runner
 
     if sim != "verilator":
-        return get_runner(sim)
+        return _quiet(get_runner(sim))
 
     class PortsOnlyVerilator(Verilator):
         def _build_command(self) -> list[Any]:
@@ -119,7 +119,13 @@ def _runner(sim: str) -> Any:
             commands[0] = [arg for arg in commands[0] if arg != "--public-flat-rw"]
             return commands
 
-    return PortsOnlyVerilator()
+    return _quiet(PortsOnlyVerilator())
+
+
+def _quiet(runner: Any) -> Any:
+    """The runner logs each command it runs at INFO; lepton_hw shows them with --debug only."""
+    runner.log.setLevel(logging.DEBUG if log.isEnabledFor(logging.DEBUG) else logging.WARNING)
+    return runner
 
 
 @dataclass(frozen=True)
