@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from lepton_hw import packets
 from lepton_hw.backends.hls import adapter
 from lepton_hw.backends.hls.synth import BuildSteps, build_opts_tcl, tool_command
 from lepton_hw.errors import UnsupportedLayerError
-from lepton_hw.ir import interp
 from lepton_hw.ir.graph import Graph
 
 log = logging.getLogger(__name__)
@@ -79,20 +79,12 @@ def frame_beats(frame: np.ndarray) -> list[Beat]:
     return [(int(frame[r, c]), int(r == 0 and c == 0), int(c == w - 1)) for r in range(h) for c in range(w)]
 
 
-def result_packet(raw_logits: np.ndarray) -> list[int]:
-    """The result packet of one frame: argmax (lowest index on a tie), then the raw logits."""
-    logits = [int(v) for v in np.asarray(raw_logits).ravel()]
-    return [int(np.argmax(logits)), *logits]
-
-
 def expected_packets(graph: Graph, frames: Sequence[np.ndarray]) -> list[list[int]]:
     """Packets the camera core must send for well-formed Mono8 frames (raw pixels = raw inputs)."""
     if not frames:
         return []
     raw = np.stack([np.asarray(f, dtype=np.int64).reshape(graph.input.shape) for f in frames])
-    out = interp.run(graph, raw)
-    assert isinstance(out, np.ndarray)
-    return [result_packet(row) for row in out]
+    return packets.expected_packets(graph, raw)
 
 
 def default_tb_frames(graph: Graph) -> list[np.ndarray]:

@@ -85,7 +85,7 @@ def check_supported(graph: Graph) -> None:
             f"input {graph.input.name!r}: type {t} has {t.width} bits; the RTL core takes pixels of at most "
             f"{MAX_LANE_BITS} bits per channel"
         )
-    shape = graph.input.shape
+    shape, in_type = graph.input.shape, graph.input.type
     for node in graph.nodes[1:]:
         where = f"layer {node.name!r} ({node.op})"
         if not isinstance(node, (Conv2D, Dense, MaxPool2D, AvgPool2D, ReLU, Requantize, Flatten)):
@@ -102,7 +102,7 @@ def check_supported(graph: Graph) -> None:
                 )
         collected = None  # (shape, type) of a feature map the core collects into one vector
         if isinstance(node, (Dense, Flatten)) and len(shape) == 3:
-            collected = (shape, _type_in(graph, node))
+            collected = (shape, in_type)
         elif node is graph.output and len(node.shape) == 3:
             collected = (node.shape, node.type)
         if collected is not None:
@@ -113,7 +113,7 @@ def check_supported(graph: Graph) -> None:
                     "register bits "
                     f"(limit {MAX_VECTOR_BITS}); reduce the feature map with pooling or strides first"
                 )
-        shape = node.shape
+        shape, in_type = node.shape, node.type
     out = graph.output.type
     if out.width + (0 if out.signed else 1) > MAX_RESULT_BITS:
         raise UnsupportedLayerError(
@@ -153,9 +153,3 @@ def window_schedule(node: Conv2D | MaxPool2D | AvgPool2D, in_shape: tuple[int, .
     h, w = in_shape[0], in_shape[1]
     pads = [same_padding((h, w)[a], kernel[a], node.strides[a])[0] if node.padding == "same" else 0 for a in (0, 1)]
     return WindowSchedule(h, w, kernel, node.strides, pads[0], pads[1], node.shape[0], node.shape[1])
-
-
-def _type_in(graph: Graph, node) -> FixedType:
-    nodes = graph.nodes
-    index = nodes.index(node)
-    return nodes[index - 1].type

@@ -30,9 +30,8 @@ def assert_packets(project: RtlProject, graph: Graph, plan: sim_run.Plan, result
 def check_frames(project: RtlProject, graph: Graph, raw: np.ndarray, sim: str, cache: Path) -> sim_run.RtlRun:
     """Simulate raw frames back to back; every packet must equal the interpreter's."""
     plan = sim_run.frames_plan(project, raw)
-    result = sim_run.run(sim_run.build(project, sim, cache_dir=cache), plan, label=graph.name)
+    sim_build = sim_run.build(project, sim, cache_dir=cache)
+    result = sim_run.run(sim_build, plan, label=graph.name)
     assert_packets(project, graph, plan, result, sim_run.expected_packets(graph, raw), sim, cache)
-    return sim_run.RtlRun(
-        np.array([p[1:] for p in result.packets]), result, sim_run.timing(result, project.layout, len(raw)),
-        sim_run.build(project, sim, cache_dir=cache),
-    )  # fmt: skip
+    outputs = np.array([p[1:] for p in result.packets])
+    return sim_run.RtlRun(outputs, result, sim_run.timing(result, project.layout, len(raw)), sim_build)
