@@ -229,6 +229,22 @@ def _rtl_check_frames(graph: Graph, directory: Path, count: int) -> np.ndarray:
     return raw[:count]
 
 
+def cmd_estimate(args: argparse.Namespace) -> int:
+    from lepton_hw.estimate import estimate, resolve_boards, write_estimate
+    from lepton_hw.estimate.report import format_table
+
+    boards = resolve_boards(args.board)
+    directory = Path(args.dir)
+    what = "analytic model, no synthesis" if args.fast else "Yosys synthesis per family, nextpnr for Lattice/Gowin"
+    print(f"estimate: {directory}/rtl on {len(boards)} board(s) ({what})")
+    doc = estimate(directory, boards, fast=args.fast, jobs=args.jobs)
+    write_estimate(doc, directory)
+    print(format_table(doc))
+    print("* modelled; other figures measured by a tool on this design (estimate.md says which and how)")
+    print(f"-> {directory}/estimate.json, estimate.md, utilization.png ({doc['seconds']} s)")
+    return 0
+
+
 def cmd_boards(args: argparse.Namespace) -> int:
     from lepton_hw.boards import all_boards, format_table
 
@@ -392,6 +408,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-sim", action="store_true", help="write the Verilog only")
     p.add_argument("--force", action="store_true", help="overwrite DIR/rtl if it exists")
     p.set_defaults(func=cmd_rtl)
+
+    p = sub.add_parser("estimate", help="per-board resources, fit, Fmax, latency, frames/s -> DIR/estimate.json")
+    p.add_argument("dir", metavar="DIR")
+    p.add_argument("--board", required=True, metavar="B",
+                   help="a board id, several separated by commas, a board file (.yaml), or `all`")  # fmt: skip
+    p.add_argument("--fast", action="store_true", help="analytic model only: no synthesis, no place and route")
+    p.add_argument("--jobs", type=_positive_int, metavar="N", help="tool runs at once (default: the number of cores)")
+    p.set_defaults(func=cmd_estimate)
 
     p = sub.add_parser("boards", help="list the boards and their resources")
     p.set_defaults(func=cmd_boards)

@@ -58,6 +58,10 @@ class EngineError(UserError):
     """An unknown engine, or an engine that cannot run here."""
 
 
+class ToolError(UserError):
+    """An open FPGA tool (Yosys, nextpnr) that is missing or failed on a design; names its log."""
+
+
 class NotExactError(LeptonError):
     """An exact computation that would need more bits than the chosen representation holds.
 

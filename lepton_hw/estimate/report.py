@@ -1,0 +1,143 @@
+"""The estimate as a table (terminal and estimate.md) and a utilization chart (utilization.png)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from lepton_hw.fsutil import atomic_write_bytes
+
+COLUMNS = ("board", "LUT", "FF", "DSP", "BRAM", "fits", "Fmax MHz", "clock MHz", "latency µs", "frames/s")
+
+
+def _number(fig: dict[str, Any], digits: int = 0) -> str:
+    value = fig.get("value")
+    if value is None:
+        return "-"
+    if digits == 0 and isinstance(value, float) and not value.is_integer():
+        digits = 1  # half block RAMs (RAMB18)
+    return f"{value:,.{digits}f}" + ("" if fig.get("measured") else "*")
+
+
+def _used(entry: dict[str, Any], resource: str) -> str:
+    fig = entry["resources"].get(resource)
+    if fig is None:
+        return "-"
+    percent = fig["percent"]
+    return f"{_number(fig)} ({percent:g}%)" if percent is not None else _number(fig)
+
+
+def rows(doc: dict[str, Any]) -> list[tuple[str, ...]]:
+    out = []
+    for entry in doc["boards"]:
+        out.append(
+            (
+                entry["board"],
+                _used(entry, "lut"),
+                _used(entry, "ff"),
+                _used(entry, "dsp"),
+                _used(entry, "bram"),
+                "yes" if entry["fits"] else "NO",
+                _number(entry["fmax_mhz"], 1),
+                _number(entry["clock_mhz"], 1),
+                _number(entry["frame_latency_us"], 2),
+                _number(entry["frames_per_s"], 0),
+            )
+        )
+    return out
+
+
+def format_table(doc: dict[str, Any]) -> str:
+    """A plain-text table; numbers marked * are modelled, the others measured by a tool."""
+    table = [COLUMNS, *rows(doc)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
+    lines = [
+        "  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
+        for row in table
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _legend(doc: dict[str, Any]) -> list[str]:
+    lines = ["* = modelled (not measured by a tool on this design); every other figure is measured."]
+    if doc["mode"] == "fast":
+        lines.append("Resources from the analytic model (`estimate --fast`): no synthesis ran.")
+    else:
+        lines.append("Resources: Yosys synthesis per family (" + doc["tools"].get("yosys", "?") + ").")
+        lines.append(
+            "Fmax: nextpnr place and route for Lattice and Gowin boards where the design fits; "
+            "for Xilinx, a logic-depth model of the synthesized netlist (no open place and route for Xilinx)."
+        )
+    design = doc["design"]
+    sim = design.get("simulated") or {}
+    if sim:
+        lines.append(
+            f"Cycles: RTL simulation ({sim.get('simulator')}, {sim.get('frames')} frames): "
+            f"{sim.get('cycles_per_frame')} cycles per frame, {sim.get('latency_cycles')} cycles from the last pixel to the result."
+        )
+    lines.append(
+        "latency µs = first pixel in to first result beat (pixels + latency cycles) at the clock column; "
+        "clock = min(board clock, Fmax)."
+    )
+    return lines
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    design = doc["design"]
+    frame = design.get("frame") or {}
+    out = [
+        f"# Per-board estimate of {design['rtl']}",
+        "",
+        f"Core: {frame.get('height')}x{frame.get('width')}x{frame.get('channels')} frames, kernel {design.get('kernel')}, "
+        f"content hash {design.get('content_hash')}. Mode: {doc['mode']}. Took {doc['seconds']} s.",
+        "",
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "---|" * len(COLUMNS),
+    ]
+    out += ["| " + " | ".join(row) + " |" for row in rows(doc)]
+    out += ["", *_legend(doc), "", "## Where each clock figure comes from", ""]
+    out += [f"- {e['board']}: Fmax {e['fmax_mhz']['by']}" for e in doc["boards"]]
+    tools = doc.get("tools") or {}
+    if tools:
+        out += ["", "## Tools", ""] + [f"- {name}: {version}" for name, version in tools.items()]
+    hls = doc.get("hls")
+    if hls:
+        out += ["", "## HLS side (DIR/hls)", "", f"- part {hls.get('part')}, strategy {hls.get('strategy')}"]
+        if "da4ml_cost" in hls:
+            out.append(f"- da4ml cost estimate: {hls['da4ml_cost']['value']:g} adders (modelled)")
+        if hls.get("vendor"):
+            out += [f"- {key}: {fig['value']} (vendor report)" for key, fig in hls["vendor"].items()]
+        else:
+            out.append(f"- vendor figures: {hls.get('vendor_note')}")
+    return "\n".join(out) + "\n"
+
+
+def utilization_png(doc: dict[str, Any], path: Path) -> None:
+    """A bar chart: LUT, FF, DSP and BRAM utilization (%) per board, 100% marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    entries = doc["boards"]
+    resources = ("lut", "ff", "dsp", "bram")
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(entries) + 2), 4.2), dpi=110)
+    width = 0.8 / len(resources)
+    for i, resource in enumerate(resources):
+        values = [min((e["resources"].get(resource, {}).get("percent") or 0.0), 400.0) for e in entries]
+        xs = [k + (i - 1.5) * width for k in range(len(entries))]
+        ax.bar(xs, values, width, label=resource.upper())
+    ax.axhline(100, color="black", linewidth=1, linestyle="--")
+    ax.set_xticks(range(len(entries)))
+    ax.set_xticklabels([e["board"] + ("" if e["fits"] else "\n(no fit)") for e in entries], rotation=30, ha="right")
+    ax.set_ylabel("utilization %")
+    mode = "analytic model" if doc["mode"] == "fast" else "Yosys synthesis"
+    ax.set_title(f"Utilization per board ({mode})")
+    ax.legend(ncol=4, fontsize=8)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    atomic_write_bytes(path, buffer.getvalue())

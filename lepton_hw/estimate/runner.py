@@ -1,0 +1,319 @@
+"""Per-board estimates of a generated core: resources, fit, clock rate, latency and frame rate.
+
+:func:`estimate` reads DIR/rtl (and DIR/rtl/sim_report.json, DIR/hls when present) and, per board:
+
+1. synthesizes the core with the board family's Yosys flow (one run per family, cached) and
+   counts LUT, FF, DSP and block RAM (:mod:`lepton_hw.estimate.cells`), or, with ``fast``, takes
+   them from the analytic model (:mod:`lepton_hw.estimate.fast`);
+2. finds the clock rate: nextpnr's Fmax for the Lattice and Gowin boards when the design fits,
+   the logic-depth model for Xilinx (:mod:`lepton_hw.estimate.timing`);
+3. turns the simulated cycles into microseconds, frames/s and pixels/s at min(board clock, Fmax).
+
+Every figure in the result carries where it comes from: ``measured`` (a tool ran on this design,
+named in ``by``) or modelled. Tool runs go in parallel, at most ``jobs`` at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lepton_hw.boards import Board, all_boards, get_board, load_board
+from lepton_hw.errors import BoardError, ToolError, UserError
+from lepton_hw.estimate.cells import RESOURCES, Usage
+from lepton_hw.estimate.pnr import PnrResult, run_pnr
+from lepton_hw.estimate.synth import TOP, SynthResult, run_synth, synth_plan
+from lepton_hw.estimate.timing import estimate_fmax
+
+log = logging.getLogger(__name__)
+
+FORMAT = "lepton_hw.estimate"
+VERSION = 1
+
+
+def figure(value: float | None, measured: bool, by: str) -> dict[str, Any]:
+    """One number of the estimate, with where it comes from."""
+    return {"value": value, "measured": measured, "by": by}
+
+
+@dataclass(frozen=True)
+class Design:
+    """What the estimate needs to know about DIR: the RTL and its simulated timing."""
+
+    directory: Path
+    rtl_dir: Path
+    core: dict[str, Any]
+    sim_report: dict[str, Any] | None
+
+    @property
+    def pixels_per_frame(self) -> int:
+        frame = self.core["frame"]
+        return int(frame["height"] * frame["width"])
+
+
+def load_design(directory: Path) -> Design:
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise UserError(f"{directory} is not a folder; give the output folder of `lepton-hw train` or `import`")
+    rtl_dir = directory / "rtl"
+    if not (rtl_dir / "core.json").is_file() or not (rtl_dir / "files.f").is_file():
+        raise UserError(f"{rtl_dir} has no generated core; run `lepton-hw rtl {directory} --board B` first")
+    try:
+        core = json.loads((rtl_dir / "core.json").read_text())
+        missing = [name for name in (rtl_dir / "files.f").read_text().split() if not (rtl_dir / name).is_file()]
+    except (OSError, ValueError) as err:
+        raise UserError(f"{rtl_dir} cannot be read ({err}); rewrite it with `lepton-hw rtl --force`") from None
+    if missing:
+        raise UserError(
+            f"{rtl_dir} lacks {', '.join(missing)} (listed in files.f); rewrite it with `lepton-hw rtl --force`"
+        )
+    report_path = rtl_dir / "sim_report.json"
+    sim_report = json.loads(report_path.read_text()) if report_path.is_file() else None
+    return Design(directory, rtl_dir, core, sim_report)
+
+
+def resolve_boards(spec: str) -> list[Board]:
+    """``all``, comma-separated board ids, or paths to board files (validated; BoardError names the field)."""
+    if spec == "all":
+        return all_boards()
+    boards = []
+    for item in (part.strip() for part in spec.split(",")):
+        if not item:
+            continue
+        path = Path(item)
+        if item.endswith((".yaml", ".yml")) or path.is_file():
+            boards.append(load_board(path))
+        else:
+            boards.append(get_board(item))
+    if not boards:
+        raise BoardError("no board given; pass a board id, a board file or `all` (see `lepton-hw boards`)")
+    return boards
+
+
+# ----------------------------------------------------------------------------- one board
+def _resources(board: Board, usage: Usage, by: str, measured: bool) -> tuple[dict[str, Any], bool]:
+    available = {
+        "lut": board.resources.lut,
+        "ff": board.resources.ff,
+        "dsp": board.resources.dsp,
+        "bram": board.resources.bram.count,
+        "uram": board.resources.uram.count if board.resources.uram else 0,
+        "spram": board.resources.spram.count if board.resources.spram else 0,
+        "lram": board.resources.lram.count if board.resources.lram else 0,
+    }
+    table: dict[str, Any] = {}
+    fits = True
+    for resource in RESOURCES:
+        used = usage.get(resource)
+        if resource in ("uram", "spram", "lram") and not available[resource] and not used:
+            continue
+        percent = round(100.0 * used / available[resource], 1) if available[resource] else (0.0 if not used else None)
+        fits = fits and used <= available[resource]
+        table[resource] = {**figure(used, measured, by), "available": available[resource], "percent": percent}
+    return table, fits
+
+
+def _throughput(design: Design, clock_mhz: float, clock_by: str, measured_clock: bool) -> dict[str, Any]:
+    report = design.sim_report or {}
+    pixels = design.pixels_per_frame
+    if "cycles_per_frame" in report:
+        cycles = int(report["cycles_per_frame"])
+        cycles_by = f"RTL simulation ({report.get('simulator', '?')}, {report.get('frames', '?')} frames)"
+        cycles_measured = True
+    else:
+        cycles = max(pixels, int(design.core.get("packet_beats", 0)))
+        cycles_by = "model: one pixel per clock (no rtl/sim_report.json)"
+        cycles_measured = False
+    latency = report.get("latency_cycles")
+    f_hz = clock_mhz * 1e6
+    frame_us = (pixels + latency) / clock_mhz if latency is not None else None
+    both = cycles_measured and measured_clock
+    by = f"{cycles_by}; clock: {clock_by}"
+    return {
+        "cycles_per_frame": figure(cycles, cycles_measured, cycles_by),
+        "latency_cycles": figure(latency, latency is not None, cycles_by if latency is not None else "not simulated"),
+        "latency_us": figure(round(latency / clock_mhz, 4) if latency is not None else None, both, by),
+        "frame_latency_us": figure(round(frame_us, 2) if frame_us is not None else None, both, by),
+        "frames_per_s": figure(round(f_hz / cycles, 1), both, by),
+        "pixels_per_s": figure(round(f_hz * pixels / cycles), both, by),
+    }
+
+
+def _board_entry(
+    design: Design, board: Board, usage: Usage, usage_by: str, usage_measured: bool, fmax: dict[str, Any]
+) -> dict[str, Any]:
+    resources, fits = _resources(board, usage, usage_by, usage_measured)
+    if fmax["value"] is not None and fmax["value"] < board.clock_mhz:
+        clock, clock_by = float(fmax["value"]), f"Fmax ({fmax['by']}), below the board clock {board.clock_mhz:g} MHz"
+        clock_measured = bool(fmax["measured"])
+    else:
+        clock, clock_by, clock_measured = board.clock_mhz, f"board clock ({board.id}.yaml)", True
+        if fmax["value"] is None:
+            clock_by += ", Fmax unknown"
+    entry = {
+        "board": board.id,
+        "name": board.name,
+        "vendor": board.vendor,
+        "family": board.family,
+        "part": board.part,
+        "resources": resources,
+        "fits": fits,
+        "fmax_mhz": fmax,
+        "board_clock_mhz": board.clock_mhz,
+        "clock_mhz": figure(round(clock, 2), clock_measured, clock_by),
+        **_throughput(design, clock, clock_by, clock_measured),
+    }
+    if usage.unknown:
+        entry["unknown_cells"] = usage.unknown
+    return entry
+
+
+# ----------------------------------------------------------------------------- all boards
+class _Scheduler:
+    """Runs tool jobs on threads, at most ``jobs`` tools at once (each tool is one process)."""
+
+    def __init__(self, jobs: int) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=32)
+        self.slots = threading.Semaphore(jobs)
+
+    def submit(self, fn: Any, *args: Any) -> Future:
+        def run() -> Any:
+            with self.slots:
+                return fn(*args)
+
+        return self.pool.submit(run)
+
+
+def estimate(directory: Path | str, boards: list[Board], fast: bool = False, jobs: int | None = None) -> dict[str, Any]:
+    """The estimate of DIR for ``boards``, as estimate.json holds it (nothing is written here)."""
+    design = load_design(Path(directory))
+    jobs = jobs or max(1, os.cpu_count() or 1)
+    start = time.monotonic()
+    if fast:
+        from lepton_hw.estimate.fast import fast_estimate
+
+        entries = [fast_estimate(design, board) for board in boards]
+        return _document(design, entries, "fast", {}, time.monotonic() - start)
+
+    scheduler = _Scheduler(jobs)
+    synths: dict[str, Future] = {}
+    # the largest flows first: Xilinx and Nexus synthesis take longest, and P&R waits on its family's synthesis
+    order = sorted(boards, key=lambda b: (b.family not in ("xc7", "xcup", "nexus"), b.id))
+    for board in order:
+        if board.family not in synths:
+            synths[board.family] = scheduler.submit(run_synth, synth_plan(design.rtl_dir, board))
+
+    tdata_bits = int(design.core.get("tdata_bits", 8))
+    clocks: dict[str, Future] = {}
+    for board in boards:
+        clocks[board.id] = scheduler.pool.submit(_clock, scheduler, synths[board.family], board, tdata_bits)
+    entries, tools = [], {}
+    try:
+        for board in boards:
+            synth: SynthResult = synths[board.family].result()
+            fmax, pnr = clocks[board.id].result()
+            tools["yosys"] = synth.tool
+            if pnr is not None:
+                tools[pnr.tool] = pnr.version
+            entry = _board_entry(design, board, synth.usage, f"yosys: {board.yosys}", True, fmax)
+            entry["synthesis"] = {
+                "folder": str(synth.folder),
+                "seconds": round(synth.seconds, 1),
+                "cached": synth.cached,
+            }
+            if pnr is not None:
+                entry["place_and_route"] = {
+                    "tool": pnr.tool, "version": pnr.version, "seed": pnr.seed, "seconds": round(pnr.seconds, 1),
+                    "cached": pnr.cached, "log": str(pnr.log) if pnr.log else None, "error": pnr.error,
+                }  # fmt: skip
+            entries.append(entry)
+    finally:
+        scheduler.pool.shutdown(wait=True, cancel_futures=True)
+    return _document(design, entries, "synthesis", tools, time.monotonic() - start)
+
+
+def _clock(scheduler: _Scheduler, synth_future: Future, board: Board, tdata_bits: int) -> tuple[dict, PnrResult | None]:
+    """The board's Fmax figure: nextpnr when the board has a P&R tool and the design fits, else the model."""
+    synth: SynthResult = synth_future.result()
+    if board.pnr is None:
+        timing = estimate_fmax(synth.netlist, TOP, board.family) if board.family in ("xc7", "xcup") else None
+        if timing is None:
+            return figure(None, False, "no open place and route and no model for this family"), None
+        by = f"model: {timing.model}, {timing.logic_levels} cells on the longest path; not placed and routed"
+        return figure(timing.fmax_mhz, False, by), None
+    _, fits = _resources(board, synth.usage, "", True)
+    if not fits:
+        return figure(None, False, "not placed and routed: the design does not fit the device"), None
+    pnr = scheduler.submit(run_pnr, synth, board, tdata_bits).result()
+    if pnr.fmax_mhz is None:
+        return figure(None, False, f"{pnr.error}; log: {pnr.log}"), pnr
+    by = f"{pnr.tool} ({pnr.version}), seed {pnr.seed}" + (
+        ", out of context" if board.pnr.out_of_context else ", in the timing harness"
+    )
+    return figure(pnr.fmax_mhz, True, by), pnr
+
+
+def _document(design: Design, entries: list[dict], mode: str, tools: dict[str, str], seconds: float) -> dict[str, Any]:
+    report = design.sim_report or {}
+    doc: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "mode": mode,
+        "design": {
+            "rtl": str(design.rtl_dir),
+            "content_hash": design.core.get("content_hash"),
+            "kernel": design.core.get("kernel"),
+            "frame": design.core.get("frame"),
+            "pixels_per_frame": design.pixels_per_frame,
+            "layers": design.core.get("layers", {}),
+            "simulated": {
+                k: report[k] for k in ("simulator", "frames", "cycles_per_frame", "latency_cycles") if k in report
+            },
+        },
+        "tools": tools,
+        "boards": entries,
+        "seconds": round(seconds, 1),
+    }
+    hls = _hls_side(design.directory / "hls")
+    if hls is not None:
+        doc["hls"] = hls
+    return doc
+
+
+def _hls_side(hls_dir: Path) -> dict[str, Any] | None:
+    """The HLS project's own figures: da4ml's cost and, after `hls --synth`, the vendor's csynth report."""
+    project_path = hls_dir / "project.json"
+    if not project_path.is_file():
+        return None
+    project = json.loads(project_path.read_text())
+    side: dict[str, Any] = {
+        "part": project.get("part"),
+        "strategy": project.get("strategy"),
+        "clock_mhz": project.get("clock_mhz"),
+    }
+    report_path = hls_dir / "report.json"
+    report = json.loads(report_path.read_text()) if report_path.is_file() else {}
+    costs = report.get("da4ml_costs") or project.get("da4ml_costs")
+    if costs:
+        side["da4ml_cost"] = figure(
+            sum(layer["da4ml_cost"] for layer in costs.values()), False, "da4ml cost model (adders)"
+        )
+    vendor = report.get("report") if report.get("ran") else None
+    if vendor:
+        side["vendor"] = {key: figure(value, True, "Vitis/Vivado HLS csynth report") for key, value in vendor.items()}
+    else:
+        side["vendor"] = None
+        side["vendor_note"] = (
+            report.get("reason") or "no vendor report: run `lepton-hw hls DIR --board B --synth` with Vitis HLS"
+        )
+    return side
+
+
+__all__ = ["ToolError", "estimate", "figure", "load_design", "resolve_boards"]

