@@ -9,12 +9,14 @@
 
 from __future__ import annotations
 
+import os
+
 from lepton_hw.estimate.runner import estimate, load_design, resolve_boards
 
 __all__ = ["estimate", "load_design", "resolve_boards", "write_estimate"]
 
 
-def write_estimate(doc: dict, directory) -> None:  # noqa: ANN001 - Path | str
+def write_estimate(doc: dict, directory: str | os.PathLike[str]) -> None:
     """Write DIR/estimate.json, DIR/estimate.md and DIR/utilization.png, each atomically."""
     import json
     from pathlib import Path

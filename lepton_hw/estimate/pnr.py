@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lepton_hw.boards import Board
-from lepton_hw.estimate.synth import TOP, SynthResult, cache_dir as synth_cache_dir
+from lepton_hw.estimate.synth import TOP, SynthResult
+from lepton_hw.estimate.synth import cache_dir as synth_cache_dir
 from lepton_hw.estimate.tools import run_tool, tool_version
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ def _used(entry: dict[str, Any], resource: str) -> str:
 
 
 def rows(doc: dict[str, Any]) -> list[tuple[str, ...]]:
-    out = []
+    out: list[tuple[str, ...]] = []
     for entry in doc["boards"]:
         out.append(
             (
@@ -75,7 +75,8 @@ def _legend(doc: dict[str, Any]) -> list[str]:
     if sim:
         lines.append(
             f"Cycles: RTL simulation ({sim.get('simulator')}, {sim.get('frames')} frames): "
-            f"{sim.get('cycles_per_frame')} cycles per frame, {sim.get('latency_cycles')} cycles from the last pixel to the result."
+            f"{sim.get('cycles_per_frame')} cycles per frame, "
+            f"{sim.get('latency_cycles')} cycles from the last pixel to the result."
         )
     lines.append(
         "latency µs = first pixel in to first result beat (pixels + latency cycles) at the clock column; "
@@ -90,7 +91,9 @@ def markdown(doc: dict[str, Any]) -> str:
     out = [
         f"# Per-board estimate of {design['rtl']}",
         "",
-        f"Core: {frame.get('height')}x{frame.get('width')}x{frame.get('channels')} frames, kernel {design.get('kernel')}, "
+        f"Core: {frame.get('height')}x{frame.get('width')}x{frame.get('channels')} frames, "
+        f"kernel {design.get('kernel')}, "
+        f"kernel {design.get('kernel')}, "
         f"content hash {design.get('content_hash')}. Mode: {doc['mode']}. Took {doc['seconds']} s.",
         "",
         "| " + " | ".join(COLUMNS) + " |",

@@ -150,13 +150,14 @@ def _board_entry(
     design: Design, board: Board, usage: Usage, usage_by: str, usage_measured: bool, fmax: dict[str, Any]
 ) -> dict[str, Any]:
     resources, fits = _resources(board, usage, usage_by, usage_measured)
-    if fmax["value"] is not None and fmax["value"] < board.clock_mhz:
-        clock, clock_by = float(fmax["value"]), f"Fmax ({fmax['by']}), below the board clock {board.clock_mhz:g} MHz"
-        clock_measured = bool(fmax["measured"])
+    # min(board clock, Fmax) is only as good as the Fmax figure it compared against
+    clock_measured = bool(fmax["measured"])
+    if fmax["value"] is None:
+        clock, clock_by = board.clock_mhz, f"board clock of {board.id}.yaml; Fmax unknown"
+    elif fmax["value"] < board.clock_mhz:
+        clock, clock_by = float(fmax["value"]), f"Fmax, below the board clock {board.clock_mhz:g} MHz"
     else:
-        clock, clock_by, clock_measured = board.clock_mhz, f"board clock ({board.id}.yaml)", True
-        if fmax["value"] is None:
-            clock_by += ", Fmax unknown"
+        clock, clock_by = board.clock_mhz, f"board clock of {board.id}.yaml, below Fmax {fmax['value']:g} MHz"
     entry = {
         "board": board.id,
         "name": board.name,

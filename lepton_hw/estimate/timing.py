@@ -40,10 +40,10 @@ class Delays:
 DELAYS: dict[str, Delays] = {
     "xc7": Delays(
         clk_to_q=0.45, setup=0.10, net=0.45, lut=0.12, carry_in=0.11, carry=0.40, mux=0.30, lutram=0.90, dsp=3.40
-    ),  # fmt: skip
+    ),
     "xcup": Delays(
         clk_to_q=0.10, setup=0.05, net=0.30, lut=0.05, carry_in=0.04, carry=0.20, mux=0.12, lutram=0.60, dsp=1.80
-    ),  # fmt: skip
+    ),
 }
 
 _SEQUENTIAL = re.compile(r"FD[RSCP]E(_1)?|LD[CP]E?|RAMB\d+E\d|URAM288|SRL16E|SRLC32E")
