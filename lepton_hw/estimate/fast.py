@@ -8,9 +8,10 @@ The model reads what the generator wrote in DIR/rtl, per layer:
 - ``line_buffer_bits``: the line buffers, (KH - 1) elements x the address range (2^ceil(log2 W));
 - ``register_bits``: the registers of the top level (pipeline stages, the collected feature map).
 
-Per FPGA family, LUTs (adder bits, line-buffer words, register bits) and FFs (register bits, window
-bits, windows) are linear in these features; the coefficients were fitted by least
-squares to Yosys synthesis of a calibration set (``bench/calibrate_fast.py`` writes
+Per FPGA family, LUTs (adder bits, line-buffer words, window bits, the top level's combinational
+signal bits, a constant) and FFs (register bits, window bits, line-buffer read registers, line buffers
+short enough to become flip-flops, windows, a constant) are linear in these features; the coefficients
+were fitted by non-negative least squares to Yosys synthesis of a calibration set (``bench/calibrate_fast.py`` writes
 ``fast_model.json``). Block RAM follows the family's memory mapping: iCE40 has no distributed RAM,
 so every line buffer takes SB_RAM40_4K blocks by width (256 x 16, 512 x 8, ...); the other families
 keep line buffers of up to 64 words in LUT RAM and use block RAM above that, counted by the
@@ -33,8 +34,9 @@ from typing import Any
 from lepton_hw.boards import Board
 from lepton_hw.estimate.cells import Usage
 
-LUT_FEATURES = ("adder_bits", "line_buffer_words", "register_bits")
-FF_FEATURES = ("register_bits", "window_bits", "windows")
+LUT_FEATURES = ("adder_bits", "line_buffer_words", "window_bits", "top_wire_bits", "one")
+FF_FEATURES = ("register_bits", "window_bits", "line_buffer_width", "small_memory_bits", "windows", "one")
+SMALL_MEMORY_DEPTH = 4  # line buffers this short become flip-flops
 LUTRAM_MAX_DEPTH = 64
 
 _ADDER = re.compile(r"^\s*wire (?:signed )?\[(\d+):0\] v\d+ = (.*);$", re.M)
@@ -42,6 +44,7 @@ _MAC_OUTPUT = re.compile(r"^\s*assign y\[(\d+):(\d+)\] = (.*);$", re.M)
 _MAC_PRODUCT = re.compile(r"\*\s*\d+'sh([0-9a-f]+)")
 _WINDOW = re.compile(r"lepton_window #\((.*?)\) (\w+) \(", re.S)
 _PARAM = re.compile(r"\.(\w+)\((\d+)\)")
+_WIRE = re.compile(r"^\s*wire (?:signed )?\[(\d+):(\d+)\] \w+", re.M)
 _REG = re.compile(r"^\s*(?:output )?reg (?:signed )?(?:\[(\d+):(\d+)\] )?\w+", re.M)
 
 
@@ -54,6 +57,10 @@ class Features:
     windows: int
     products: int  # mac: products by a constant that is not 0 or a power of two
     memories: tuple[tuple[int, int], ...]  # line buffers: (depth, width)
+    top_wire_bits: int  # the top level's combinational signals: casts, ReLU, pooling, argmax
+    line_buffer_width: int  # the registered read of every line buffer
+    small_memory_bits: int
+    one: int = 1
 
     def __getitem__(self, name: str) -> float:
         return float(getattr(self, name))
@@ -74,7 +81,7 @@ def features(rtl_dir: Path) -> Features:
             adder_bits += (terms - 1) * (int(high) - int(low) + 1)
             products += sum(1 for c in _MAC_PRODUCT.findall(rhs) if not _trivial(int(c, 16), int(high) - int(low) + 1))
     top = (rtl_dir / "lepton_core.v").read_text()
-    window_bits = windows = 0
+    window_bits = windows = line_buffer_width = small_memory_bits = 0
     line_buffer_words = 0.0
     memories = []
     for params_text, _ in _WINDOW.findall(top):
@@ -85,9 +92,24 @@ def features(rtl_dir: Path) -> Features:
             depth = 1 << math.ceil(math.log2(p["W"]))
             width = (p["KH"] - 1) * p["EW"]
             line_buffer_words += width * depth / 16
+            line_buffer_width += width
+            if depth <= SMALL_MEMORY_DEPTH:
+                small_memory_bits += width * depth
             memories.append((depth, width))
     register_bits = sum((int(h) - int(lo) + 1) if h else 1 for h, lo in _REG.findall(top))
-    return Features(adder_bits, window_bits, line_buffer_words, register_bits, windows, products, tuple(memories))
+    top_wire_bits = sum(int(h) - int(lo) + 1 for h, lo in _WIRE.findall(top))
+    return Features(
+        adder_bits,
+        window_bits,
+        line_buffer_words,
+        register_bits,
+        windows,
+        products,
+        tuple(memories),
+        top_wire_bits,
+        line_buffer_width,
+        small_memory_bits,
+    )
 
 
 def _trivial(constant: int, width: int) -> bool:

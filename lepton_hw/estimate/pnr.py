@@ -25,7 +25,7 @@ from pathlib import Path
 from lepton_hw.boards import Board
 from lepton_hw.estimate.synth import TOP, SynthResult
 from lepton_hw.estimate.synth import cache_dir as synth_cache_dir
-from lepton_hw.estimate.tools import run_tool, tool_version
+from lepton_hw.estimate.tools import run_tool, short_version, tool_version
 
 log = logging.getLogger(__name__)
 
@@ -139,11 +139,21 @@ def run_pnr(synth: SynthResult, board: Board, tdata_bits: int) -> PnrResult:
     """Place and route the synthesized core for ``board``; a failed run is a result with ``error``."""
     assert board.pnr is not None
     tool = board.pnr.tool
-    version = tool_version(tool)
+    version = short_version(tool)
     args = [*board.pnr.args]
     harness = "" if board.pnr.out_of_context else harness_verilog(tdata_bits, "clk" not in board.pnr.pins)
     key_text = json.dumps(
-        [CACHE_FORMAT, synth.folder.name, board.yosys, args, board.pnr.pins, board.clock_mhz, SEED, version, harness]
+        [
+            CACHE_FORMAT,
+            synth.folder.name,
+            board.yosys,
+            args,
+            board.pnr.pins,
+            board.clock_mhz,
+            SEED,
+            tool_version(tool),
+            harness,
+        ]
     )
     key = hashlib.sha256(key_text.encode()).hexdigest()[:20]
     folder = synth_cache_dir().parent / "pnr" / f"{board.id}-{key}"

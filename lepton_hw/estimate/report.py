@@ -93,7 +93,6 @@ def markdown(doc: dict[str, Any]) -> str:
         "",
         f"Core: {frame.get('height')}x{frame.get('width')}x{frame.get('channels')} frames, "
         f"kernel {design.get('kernel')}, "
-        f"kernel {design.get('kernel')}, "
         f"content hash {design.get('content_hash')}. Mode: {doc['mode']}. Took {doc['seconds']} s.",
         "",
         "| " + " | ".join(COLUMNS) + " |",

@@ -15,6 +15,7 @@ named in ``by``) or modelled. Tool runs go in parallel, at most ``jobs`` at a ti
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -30,7 +31,8 @@ from lepton_hw.errors import BoardError, ToolError, UserError
 from lepton_hw.estimate.cells import RESOURCES, Usage
 from lepton_hw.estimate.pnr import PnrResult, run_pnr
 from lepton_hw.estimate.synth import TOP, SynthResult, run_synth, synth_plan
-from lepton_hw.estimate.timing import estimate_fmax
+from lepton_hw.estimate.timing import Timing, estimate_fmax
+from lepton_hw.fsutil import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +143,7 @@ def _throughput(design: Design, clock_mhz: float, clock_by: str, measured_clock:
         "latency_cycles": figure(latency, latency is not None, cycles_by if latency is not None else "not simulated"),
         "latency_us": figure(round(latency / clock_mhz, 4) if latency is not None else None, both, by),
         "frame_latency_us": figure(round(frame_us, 2) if frame_us is not None else None, both, by),
-        "frames_per_s": figure(round(f_hz / cycles, 1), both, by),
+        "frames_per_s": figure(round(f_hz / cycles), both, by),
         "pixels_per_s": figure(round(f_hz * pixels / cycles), both, by),
     }
 
@@ -244,7 +246,7 @@ def _clock(scheduler: _Scheduler, synth_future: Future, board: Board, tdata_bits
     """The board's Fmax figure: nextpnr when the board has a P&R tool and the design fits, else the model."""
     synth: SynthResult = synth_future.result()
     if board.pnr is None:
-        timing = estimate_fmax(synth.netlist, TOP, board.family) if board.family in ("xc7", "xcup") else None
+        timing = _modelled_fmax(synth) if board.family in ("xc7", "xcup") else None
         if timing is None:
             return figure(None, False, "no open place and route and no model for this family"), None
         by = f"model: {timing.model}, {timing.logic_levels} cells on the longest path; not placed and routed"
@@ -259,6 +261,20 @@ def _clock(scheduler: _Scheduler, synth_future: Future, board: Board, tdata_bits
         ", out of context" if board.pnr.out_of_context else ", in the timing harness"
     )
     return figure(pnr.fmax_mhz, True, by), pnr
+
+
+_timing_lock = threading.Lock()
+
+
+def _modelled_fmax(synth: SynthResult) -> Timing:
+    """The logic-depth model on the synthesized netlist, kept beside it (boards of a family share it)."""
+    path = synth.folder / "timing.json"
+    with _timing_lock:
+        if path.is_file():
+            return Timing(**json.loads(path.read_text()))
+        timing = estimate_fmax(synth.netlist, TOP, synth.family)
+        atomic_write_bytes(path, json.dumps(dataclasses.asdict(timing)).encode())
+        return timing
 
 
 def _document(design: Design, entries: list[dict], mode: str, tools: dict[str, str], seconds: float) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from pathlib import Path
 from lepton_hw.boards import Board
 from lepton_hw.errors import ToolError
 from lepton_hw.estimate.cells import Usage, count_resources
-from lepton_hw.estimate.tools import lepton_cache_root, run_tool, tool_version
+from lepton_hw.estimate.tools import lepton_cache_root, run_tool, short_version, tool_version
 
 log = logging.getLogger(__name__)
 
@@ -124,4 +124,4 @@ def read_stat(path: Path) -> dict[str, int]:
 
 def _result(family: str, folder: Path, seconds: float, cached: bool) -> SynthResult:
     usage = count_resources(family, read_stat(folder / "stat.json"))
-    return SynthResult(family, usage, folder, seconds, cached, tool_version("yosys"))
+    return SynthResult(family, usage, folder, seconds, cached, short_version("yosys"))

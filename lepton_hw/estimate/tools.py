@@ -56,12 +56,21 @@ def require_tool(name: str) -> str:
 
 @functools.cache
 def tool_version(name: str) -> str:
-    """What ``yowasp-<name> --version`` prints first, e.g. ``Yosys 0.70 (git sha1 28ba3cb92, ...)``."""
+    """What ``yowasp-<name> --version`` prints first: part of every cache key."""
     exe = require_tool(name)
     done = subprocess.run([exe, "--version"], capture_output=True, text=True, env=tool_env(), check=False, timeout=600)
     text = (done.stdout + done.stderr).strip().splitlines()
     line = next((t for t in text if re.search(r"\d+\.\d+", t)), text[0] if text else "unknown")
     return line.strip()
+
+
+def short_version(name: str) -> str:
+    """``Yosys 0.70 (git sha1 28ba3cb92)`` or ``nextpnr-0.11.1``, for reports."""
+    full = tool_version(name)
+    found = re.search(r"Yosys [0-9.+]+ \(git sha1 \w+|nextpnr-[0-9][\w.+-]*", full)
+    if not found:
+        return full
+    return found.group(0) + (")" if found.group(0).startswith("Yosys") else "")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """`estimate --fast` against Yosys: within 25% of the synthesized LUTs, DSPs exact, block RAMs within 1.
 
 The designs are random models from the generator with seeds outside the calibration set
-(bench/calibrate_fast.py fits on 200-205) and the trained camera example (slow: its synthesis
+(bench/calibrate_fast.py fits on 200-209) and the trained camera example (slow: its synthesis
 takes minutes per family).
 """
 
@@ -98,4 +98,4 @@ def test_every_family_is_calibrated() -> None:
     model = coefficients()
     assert set(model["families"]) == set(BOARD_OF_FAMILY)
     for fit in model["families"].values():
-        assert fit["designs"] >= 6 and fit["lut_max_error_pct"] <= 25
+        assert fit["designs"] >= 8 and fit["lut_max_error_pct"] <= 25
