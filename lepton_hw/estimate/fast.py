@@ -1,23 +1,25 @@
 """``estimate --fast``: resources from an analytic model of the generated Verilog, without synthesis.
 
-The model reads what the generator wrote in DIR/rtl, per layer:
+Yosys elaborates DIR/rtl to word-level cells only (``proc; flatten; opt; memory -nomap``: no
+technology mapping, no ABC, a second or two even for the camera core), and the model prices them
+by their bits:
 
-- ``adder_bits``: the width of every adder of the constant-matrix multiplies (da: one ``assign``
-  per adder; mac: the sum of each output's products), the bulk of the logic;
-- ``window_bits``: the registers of every sliding window (KH x KW elements);
-- ``line_buffer_bits``: the line buffers, (KH - 1) elements x the address range (2^ceil(log2 W));
-- ``register_bits``: the registers of the top level (pipeline stages, the collected feature map).
+- ``arith_bits``: adders and subtractors (the constant-matrix multiplies, counters), the bulk;
+- ``compare_bits``, ``mux_bits``, ``logic_bits``: comparators (max pooling, argmax, window
+  schedule), multiplexers, gates;
+- ``register_bits``: flip-flops;
+- ``lut_ram_words``: line buffers short enough for distributed RAM, read from the generated windows.
 
-Per FPGA family, LUTs (adder bits, line-buffer words, window bits, the top level's combinational
-signal bits, a constant) and FFs (register bits, window bits, line-buffer read registers, line buffers
-short enough to become flip-flops, windows, a constant) are linear in these features; the coefficients
-were fitted by non-negative least squares to Yosys synthesis of a calibration set (``bench/calibrate_fast.py`` writes
-``fast_model.json``). Block RAM follows the family's memory mapping: iCE40 has no distributed RAM,
-so every line buffer takes SB_RAM40_4K blocks by width (256 x 16, 512 x 8, ...); the other families
-keep line buffers of up to 64 words in LUT RAM and use block RAM above that, counted by the
-blocks' aspect ratios (not calibrated: the calibration set has no frame wider than 64). DSPs are
-0 for the da kernel; for mac, every product by a constant that is not 0 or a power of two is
-counted as one DSP, an upper bound. Fmax is not modelled here (no netlist): the board clock is used.
+Per FPGA family, LUTs are a linear function of the first four and the LUT-RAM words plus a constant,
+and FFs of the register bits plus a constant; the coefficients were fitted by non-negative least
+squares to Yosys synthesis of a calibration set (``bench/calibrate_fast.py`` writes
+``fast_model.json`` with each family's largest error there). Block RAM follows the family's memory
+mapping: iCE40 has no distributed RAM, so every line buffer takes SB_RAM40_4K blocks by width
+(256 x 16, 512 x 8, ...); the other families keep line buffers of up to 64 words in LUT RAM and use
+block RAM above that, counted by the blocks' aspect ratios (not calibrated: no calibration frame is
+wider than 64). DSPs are 0 for the da kernel; for mac, every product by a constant that is not 0 or
+a power of two counts as one DSP, an upper bound. Fmax is not modelled (no netlist): the board clock
+is used, and estimate.json says so.
 """
 
 from __future__ import annotations
@@ -26,89 +28,109 @@ import functools
 import json
 import math
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from lepton_hw.boards import Board
+from lepton_hw.errors import ToolError
 from lepton_hw.estimate.cells import Usage
 
-LUT_FEATURES = ("adder_bits", "line_buffer_words", "window_bits", "top_wire_bits", "one")
-FF_FEATURES = ("register_bits", "window_bits", "line_buffer_width", "small_memory_bits", "windows", "one")
-SMALL_MEMORY_DEPTH = 4  # line buffers this short become flip-flops
+LUT_FEATURES = ("arith_bits", "compare_bits", "mux_bits", "logic_bits", "lut_ram_words", "one")
+FF_FEATURES = ("register_bits", "one")
+ELABORATE = "hierarchy -top lepton_core; proc; flatten; opt -fast; wreduce; opt_clean; memory -nomap; opt_clean"
+_WORD_CELL = re.compile(r"\$(\w+?)_(\d+)(?:_(\d+))?$")
+_KINDS = {
+    "arith_bits": ("add", "sub", "neg", "alu", "macc"),
+    "compare_bits": ("lt", "le", "gt", "ge", "eq", "ne", "eqx", "nex"),
+    "mux_bits": ("mux", "pmux", "bmux", "shift", "shiftx", "shl", "shr", "sshl", "sshr"),
+    "logic_bits": ("and", "or", "xor", "xnor", "not", "reduce_and", "reduce_or", "reduce_xor", "reduce_bool",
+                   "logic_and", "logic_or", "logic_not"),
+    "register_bits": ("dff", "dffe", "sdff", "sdffe", "sdffce", "adff", "adffe", "aldff", "dffsr"),
+}  # fmt: skip
 LUTRAM_MAX_DEPTH = 64
 
-_ADDER = re.compile(r"^\s*wire (?:signed )?\[(\d+):0\] v\d+ = (.*);$", re.M)
 _MAC_OUTPUT = re.compile(r"^\s*assign y\[(\d+):(\d+)\] = (.*);$", re.M)
 _MAC_PRODUCT = re.compile(r"\*\s*\d+'sh([0-9a-f]+)")
 _WINDOW = re.compile(r"lepton_window #\((.*?)\) (\w+) \(", re.S)
 _PARAM = re.compile(r"\.(\w+)\((\d+)\)")
-_WIRE = re.compile(r"^\s*wire (?:signed )?\[(\d+):(\d+)\] \w+", re.M)
-_REG = re.compile(r"^\s*(?:output )?reg (?:signed )?(?:\[(\d+):(\d+)\] )?\w+", re.M)
 
 
 @dataclass(frozen=True)
 class Features:
-    adder_bits: int
-    window_bits: int
-    line_buffer_words: float
+    """Bits of each kind of word-level cell after elaboration, and the line buffers."""
+
+    arith_bits: int  # adders and subtractors (the constant-matrix multiplies, counters)
+    compare_bits: int
+    mux_bits: int
+    logic_bits: int
     register_bits: int
-    windows: int
+    lut_ram_words: float  # line buffers up to LUTRAM_MAX_DEPTH words, in 16-word x 1-bit units
     products: int  # mac: products by a constant that is not 0 or a power of two
     memories: tuple[tuple[int, int], ...]  # line buffers: (depth, width)
-    top_wire_bits: int  # the top level's combinational signals: casts, ReLU, pooling, argmax
-    line_buffer_width: int  # the registered read of every line buffer
-    small_memory_bits: int
     one: int = 1
 
     def __getitem__(self, name: str) -> float:
         return float(getattr(self, name))
 
 
+def elaborate(rtl_dir: Path) -> dict[str, int]:
+    """Yosys's word-level cells of the core (``stat -width``), without technology mapping: a second or two."""
+    from lepton_hw.estimate.synth import read_stat
+    from lepton_hw.estimate.tools import run_tool
+
+    names = [line.strip() for line in (rtl_dir / "files.f").read_text().splitlines() if line.strip()]
+    with tempfile.TemporaryDirectory(prefix="lepton-fast-") as tmp:
+        work = Path(tmp)
+        for name in names:
+            shutil.copyfile(rtl_dir / name, work / name)
+        script = f"read_verilog {' '.join(names)}; {ELABORATE}; tee -q -o stat.json stat -width -json"
+        run = run_tool("yosys", ["-q", "-p", script], work, "yosys.log", 600)
+        if run.returncode != 0:
+            log_text = (work / "yosys.log").read_text(errors="replace")[-2000:]
+            raise ToolError(f"yosys could not read {rtl_dir}: {log_text.strip().splitlines()[-1:]}")
+        return read_stat(work / "stat.json")
+
+
 def features(rtl_dir: Path) -> Features:
     """The model's features of the core in ``rtl_dir`` (see the module docstring)."""
+    bits = dict.fromkeys(_KINDS, 0)
+    kind_of = {cell: kind for kind, cells in _KINDS.items() for cell in cells}
+    for cell_type, count in elaborate(rtl_dir).items():
+        found = _WORD_CELL.fullmatch(cell_type)
+        if not found or found.group(1) not in kind_of:
+            continue
+        width = int(found.group(2)) * (int(found.group(3)) if found.group(3) else 1)  # $pmux_W_S: W x S
+        bits[kind_of[found.group(1)]] += width * count
     core = json.loads((rtl_dir / "core.json").read_text())
-    adder_bits = 0
     products = 0
     for name in core.get("layers", {}):
         text = (rtl_dir / f"{name}_cmvm.v").read_text()
-        for width, rhs in _ADDER.findall(text):
-            if " + " in rhs or " - " in rhs:
-                adder_bits += int(width) + 1
         for high, low, rhs in _MAC_OUTPUT.findall(text):
-            terms = rhs.count(" + ") + 1
-            adder_bits += (terms - 1) * (int(high) - int(low) + 1)
-            products += sum(1 for c in _MAC_PRODUCT.findall(rhs) if not _trivial(int(c, 16), int(high) - int(low) + 1))
-    top = (rtl_dir / "lepton_core.v").read_text()
-    window_bits = windows = line_buffer_width = small_memory_bits = 0
-    line_buffer_words = 0.0
+            width = int(high) - int(low) + 1
+            products += sum(1 for c in _MAC_PRODUCT.findall(rhs) if not _trivial(int(c, 16), width))
     memories = []
-    for params_text, _ in _WINDOW.findall(top):
+    lut_ram_words = 0.0
+    for params_text, _ in _WINDOW.findall((rtl_dir / "lepton_core.v").read_text()):
         p = {k: int(v) for k, v in _PARAM.findall(params_text)}
-        windows += 1
-        window_bits += p["KH"] * p["KW"] * p["EW"]
         if p["KH"] > 1 and p["W"] > 1:
             depth = 1 << math.ceil(math.log2(p["W"]))
             width = (p["KH"] - 1) * p["EW"]
-            line_buffer_words += width * depth / 16
-            line_buffer_width += width
-            if depth <= SMALL_MEMORY_DEPTH:
-                small_memory_bits += width * depth
             memories.append((depth, width))
-    register_bits = sum((int(h) - int(lo) + 1) if h else 1 for h, lo in _REG.findall(top))
-    top_wire_bits = sum(int(h) - int(lo) + 1 for h, lo in _WIRE.findall(top))
+            if depth <= LUTRAM_MAX_DEPTH:
+                lut_ram_words += width * math.ceil(depth / 16)
     return Features(
-        adder_bits,
-        window_bits,
-        line_buffer_words,
-        register_bits,
-        windows,
+        bits["arith_bits"],
+        bits["compare_bits"],
+        bits["mux_bits"],
+        bits["logic_bits"],
+        bits["register_bits"],
+        lut_ram_words,
         products,
         tuple(memories),
-        top_wire_bits,
-        line_buffer_width,
-        small_memory_bits,
     )
 
 

