@@ -14,12 +14,11 @@ Per FPGA family, LUTs are a linear function of the first four and the LUT-RAM wo
 and FFs of the register bits plus a constant; the coefficients were fitted by non-negative least
 squares to Yosys synthesis of a calibration set (``bench/calibrate_fast.py`` writes
 ``fast_model.json`` with each family's largest error there). Block RAM follows the family's memory
-mapping: iCE40 has no distributed RAM, so every line buffer takes SB_RAM40_4K blocks by width
-(256 x 16, 512 x 8, ...); the other families keep line buffers of up to 64 words in LUT RAM and use
-block RAM above that, counted by the blocks' aspect ratios (not calibrated: no calibration frame is
-wider than 64). DSPs are 0 for the da kernel; for mac, every product by a constant that is not 0 or
-a power of two counts as one DSP, an upper bound. Fmax is not modelled (no netlist): the board clock
-is used, and estimate.json says so.
+mapping: line buffers of up to 64 words become LUT RAM on every family that has it, and the da
+kernel has no multiplier, so there block RAM and DSP are 0. Otherwise (iCE40, which has no LUT RAM;
+deeper line buffers; the mac kernel) they come from the family's own Yosys flow run up to its memory
+mapping (``-run begin:map_ffram``: DSP inference and memory mapping, no LUT mapping). Fmax is not
+modelled (no netlist): the board clock is used, and estimate.json says so.
 """
 
 from __future__ import annotations
@@ -53,8 +52,6 @@ _KINDS = {
 }  # fmt: skip
 LUTRAM_MAX_DEPTH = 64
 
-_MAC_OUTPUT = re.compile(r"^\s*assign y\[(\d+):(\d+)\] = (.*);$", re.M)
-_MAC_PRODUCT = re.compile(r"\*\s*\d+'sh([0-9a-f]+)")
 _WINDOW = re.compile(r"lepton_window #\((.*?)\) (\w+) \(", re.S)
 _PARAM = re.compile(r"\.(\w+)\((\d+)\)")
 
@@ -69,7 +66,6 @@ class Features:
     logic_bits: int
     register_bits: int
     lut_ram_words: float  # line buffers up to LUTRAM_MAX_DEPTH words, in 16-word x 1-bit units
-    products: int  # mac: products by a constant that is not 0 or a power of two
     memories: tuple[tuple[int, int], ...]  # line buffers: (depth, width)
     one: int = 1
 
@@ -105,13 +101,6 @@ def features(rtl_dir: Path) -> Features:
             continue
         width = int(found.group(2)) * (int(found.group(3)) if found.group(3) else 1)  # $pmux_W_S: W x S
         bits[kind_of[found.group(1)]] += width * count
-    core = json.loads((rtl_dir / "core.json").read_text())
-    products = 0
-    for name in core.get("layers", {}):
-        text = (rtl_dir / f"{name}_cmvm.v").read_text()
-        for high, low, rhs in _MAC_OUTPUT.findall(text):
-            width = int(high) - int(low) + 1
-            products += sum(1 for c in _MAC_PRODUCT.findall(rhs) if not _trivial(int(c, 16), width))
     memories = []
     lut_ram_words = 0.0
     for params_text, _ in _WINDOW.findall((rtl_dir / "lepton_core.v").read_text()):
@@ -129,17 +118,8 @@ def features(rtl_dir: Path) -> Features:
         bits["logic_bits"],
         bits["register_bits"],
         lut_ram_words,
-        products,
         tuple(memories),
     )
-
-
-def _trivial(constant: int, width: int) -> bool:
-    """0 or +-2^k: Yosys turns the product into a shift, no multiplier."""
-    if constant >= 1 << (width - 1):
-        constant -= 1 << width
-    magnitude = abs(constant)
-    return magnitude == 0 or magnitude & (magnitude - 1) == 0
 
 
 @functools.cache
@@ -149,41 +129,60 @@ def coefficients() -> dict[str, Any]:
     return json.loads(text)
 
 
-def _blocks(family: str, depth: int, width: int) -> float:
-    """Block RAMs of ``family`` for one memory of depth x width, by the blocks' aspect ratios."""
-    if family == "ice40":  # SB_RAM40_4K: 256x16, 512x8, 1024x4, 2048x2
-        for d, w in ((256, 16), (512, 8), (1024, 4), (2048, 2)):
-            if depth <= d:
-                return math.ceil(width / w)
-        return math.ceil(depth / 2048) * math.ceil(width / 2)
-    if depth <= LUTRAM_MAX_DEPTH:
-        return 0
-    if family in ("xc7", "xcup"):  # RAMB18 (half a BRAM36): 512x36, 1024x18, 2048x9, 4096x4
-        for d, w in ((512, 36), (1024, 18), (2048, 9), (4096, 4)):
-            if depth <= d:
-                return math.ceil(width / w) * 0.5
-        return math.ceil(depth / 4096) * math.ceil(width / 4) * 0.5
-    for d, w in ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2)):  # 18 Kb blocks (EBR, BSRAM)
-        if depth <= d:
-            return math.ceil(width / w)
-    return math.ceil(depth / 8192) * math.ceil(width / 2)
+def mapped_memories_and_dsps(rtl_dir: Path, board: Board) -> Usage:
+    """Block RAMs and DSPs as the family's own Yosys flow maps them, stopping before logic mapping.
+
+    ``<synth command> -run begin:map_ffram`` infers DSPs and maps memories with the family's
+    libraries (which memory becomes block RAM, LUT RAM or flip-flops is a cost decision Yosys makes
+    per memory, not a rule of shape alone); the LUT mapping and ABC, the slow part, are not run.
+    """
+    from lepton_hw.estimate.cells import count_resources
+    from lepton_hw.estimate.synth import TOP, read_stat
+    from lepton_hw.estimate.tools import run_tool
+
+    names = [line.strip() for line in (rtl_dir / "files.f").read_text().splitlines() if line.strip()]
+    with tempfile.TemporaryDirectory(prefix="lepton-fast-") as tmp:
+        work = Path(tmp)
+        for name in names:
+            shutil.copyfile(rtl_dir / name, work / name)
+        script = (
+            f"read_verilog {' '.join(names)}; {board.yosys} -top {TOP} -run begin:map_ffram; tee -q -o stat.json stat"
+        )
+        run = run_tool("yosys", ["-q", "-p", script + " -json"], work, "yosys.log", 1800)
+        if run.returncode != 0:
+            raise ToolError(f"yosys could not map the memories of {rtl_dir} for {board.family}")
+        usage = count_resources(board.family, read_stat(work / "stat.json"))
+    return Usage(dsp=usage.dsp, bram=usage.bram)
 
 
-def fast_usage(rtl_dir: Path, family: str, kernel: str) -> Usage:
-    f = features(rtl_dir)
-    model = coefficients()["families"][family]
+def fast_usage(rtl_dir: Path, board: Board, kernel: str) -> Usage:
+    """The model's LUT and FF; block RAM and DSP from the memory/DSP mapping where they can be non-zero."""
+    f = _features_cached(str(rtl_dir), (rtl_dir / "core.json").read_text())
+    model = coefficients()["families"][board.family]
     lut = sum(model["lut"][name] * f[name] for name in LUT_FEATURES)
     ff = sum(model["ff"][name] * f[name] for name in FF_FEATURES)
-    bram = sum(_blocks(family, depth, width) for depth, width in f.memories)
-    dsp = f.products if kernel == "mac" else 0
+    # Line buffers of up to 64 words stay in LUT RAM on every family that has it, and the da kernel
+    # has no multiplier: then there is nothing to map. iCE40 (no LUT RAM), deep line buffers and mac
+    # products depend on Yosys's mapping decisions, so those are taken from its own memory/DSP mapping.
+    deep = any(depth > LUTRAM_MAX_DEPTH for depth, _ in f.memories)
+    if board.family == "ice40" or deep or kernel == "mac":
+        mapped = mapped_memories_and_dsps(rtl_dir, board)
+        bram, dsp = mapped.bram, mapped.dsp
+    else:
+        bram, dsp = 0, 0
     return Usage(lut=max(0, round(lut)), ff=max(0, round(ff)), dsp=dsp, bram=bram)
+
+
+@functools.lru_cache(maxsize=8)
+def _features_cached(rtl_dir: str, core_json: str) -> Features:
+    return features(Path(rtl_dir))
 
 
 def fast_estimate(design: Any, board: Board) -> dict[str, Any]:
     """One board's entry of estimate.json from the model alone."""
     from lepton_hw.estimate.runner import _board_entry, figure
 
-    usage = fast_usage(design.rtl_dir, board.family, design.core.get("kernel", "da"))
+    usage = fast_usage(design.rtl_dir, board, design.core.get("kernel", "da"))
     fit = coefficients()["families"][board.family]
     by = (
         f"model: estimate --fast (fitted to Yosys on {fit['designs']} designs, "

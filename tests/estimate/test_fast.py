@@ -64,7 +64,7 @@ def model_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _check(rtl: Path, family: str) -> None:
     synthesized = run_synth(synth_plan(rtl, BOARD_OF_FAMILY[family])).usage
-    modelled = fast_usage(rtl, family, "da")
+    modelled = fast_usage(rtl, BOARD_OF_FAMILY[family], "da")
     error = abs(modelled.lut - synthesized.lut) / synthesized.lut
     print(f"{rtl.parent.name} {family}: LUT synth {synthesized.lut} model {modelled.lut} ({100 * error:.1f}%), "
           f"BRAM {synthesized.bram}/{modelled.bram}, DSP {synthesized.dsp}/{modelled.dsp}")  # fmt: skip
