@@ -105,9 +105,6 @@ class Usage:
     cells: dict[str, int] = field(default_factory=dict)  # every cell type Yosys reported, with its count
     unknown: dict[str, int] = field(default_factory=dict)  # cell types no table knows (not counted)
 
-    def get(self, resource: str) -> float:
-        return float(getattr(self, resource))
-
 
 def _cost(table: _Table, cell_type: str) -> tuple[str, float] | None:
     for pattern, resource, cost in table:

@@ -113,7 +113,7 @@ def _resources(board: Board, usage: Usage, by: str, measured: bool) -> tuple[dic
     table: dict[str, Any] = {}
     fits = True
     for resource in RESOURCES:
-        used = usage.get(resource)
+        used = getattr(usage, resource)  # an int where the count is whole
         if resource in ("uram", "spram", "lram") and not available[resource] and not used:
             continue
         percent = round(100.0 * used / available[resource], 1) if available[resource] else (0.0 if not used else None)
