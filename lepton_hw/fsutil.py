@@ -12,6 +12,18 @@ from pathlib import Path
 from lepton_hw.errors import OutputExistsError
 
 
+def user_cache_dir() -> Path:
+    """``~/.cache/lepton_hw`` (``$XDG_CACHE_HOME`` respected): caches kept per user, whatever the run."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "lepton_hw"
+
+
+def cache_root() -> Path:
+    """Where builds are cached: ``$LEPTON_HW_CACHE``, else :func:`user_cache_dir`."""
+    configured = os.environ.get("LEPTON_HW_CACHE")
+    return Path(configured) if configured else user_cache_dir()
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder."""
     path = Path(path)

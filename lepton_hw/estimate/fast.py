@@ -27,16 +27,14 @@ import functools
 import json
 import math
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from lepton_hw.boards import Board
-from lepton_hw.errors import ToolError
-from lepton_hw.estimate.cells import Usage
+from lepton_hw.estimate.cells import Usage, count_resources
+from lepton_hw.estimate.synth import TOP, rtl_sources, run_yosys_on
 
 LUT_FEATURES = ("arith_bits", "compare_bits", "mux_bits", "logic_bits", "lut_ram_words", "one")
 FF_FEATURES = ("register_bits", "one")
@@ -75,20 +73,9 @@ class Features:
 
 def elaborate(rtl_dir: Path) -> dict[str, int]:
     """Yosys's word-level cells of the core (``stat -width``), without technology mapping: a second or two."""
-    from lepton_hw.estimate.synth import read_stat
-    from lepton_hw.estimate.tools import run_tool
-
-    names = [line.strip() for line in (rtl_dir / "files.f").read_text().splitlines() if line.strip()]
-    with tempfile.TemporaryDirectory(prefix="lepton-fast-") as tmp:
-        work = Path(tmp)
-        for name in names:
-            shutil.copyfile(rtl_dir / name, work / name)
-        script = f"read_verilog {' '.join(names)}; {ELABORATE}; tee -q -o stat.json stat -width -json"
-        run = run_tool("yosys", ["-q", "-p", script], work, "yosys.log", 600)
-        if run.returncode != 0:
-            log_text = (work / "yosys.log").read_text(errors="replace")[-2000:]
-            raise ToolError(f"yosys could not read {rtl_dir}: {log_text.strip().splitlines()[-1:]}")
-        return read_stat(work / "stat.json")
+    sources = rtl_sources(rtl_dir)
+    names = " ".join(name for name, _ in sources)
+    return run_yosys_on(sources, f"read_verilog {names}; {ELABORATE}; tee -q -o stat.json stat -width -json", 600)
 
 
 def features(rtl_dir: Path) -> Features:
@@ -136,22 +123,10 @@ def mapped_memories_and_dsps(rtl_dir: Path, board: Board) -> Usage:
     libraries (which memory becomes block RAM, LUT RAM or flip-flops is a cost decision Yosys makes
     per memory, not a rule of shape alone); the LUT mapping and ABC, the slow part, are not run.
     """
-    from lepton_hw.estimate.cells import count_resources
-    from lepton_hw.estimate.synth import TOP, read_stat
-    from lepton_hw.estimate.tools import run_tool
-
-    names = [line.strip() for line in (rtl_dir / "files.f").read_text().splitlines() if line.strip()]
-    with tempfile.TemporaryDirectory(prefix="lepton-fast-") as tmp:
-        work = Path(tmp)
-        for name in names:
-            shutil.copyfile(rtl_dir / name, work / name)
-        script = (
-            f"read_verilog {' '.join(names)}; {board.yosys} -top {TOP} -run begin:map_ffram; tee -q -o stat.json stat"
-        )
-        run = run_tool("yosys", ["-q", "-p", script + " -json"], work, "yosys.log", 1800)
-        if run.returncode != 0:
-            raise ToolError(f"yosys could not map the memories of {rtl_dir} for {board.family}")
-        usage = count_resources(board.family, read_stat(work / "stat.json"))
+    sources = rtl_sources(rtl_dir)
+    names = " ".join(name for name, _ in sources)
+    script = f"read_verilog {names}; {board.yosys} -top {TOP} -run begin:map_ffram; tee -q -o stat.json stat -json"
+    usage = count_resources(board.family, run_yosys_on(sources, script, 1800))
     return Usage(dsp=usage.dsp, bram=usage.bram)
 
 

@@ -21,7 +21,8 @@ from pathlib import Path
 from lepton_hw.boards import Board
 from lepton_hw.errors import ToolError
 from lepton_hw.estimate.cells import Usage, count_resources
-from lepton_hw.estimate.tools import lepton_cache_root, run_tool, short_version, tool_version
+from lepton_hw.estimate.tools import run_tool, short_version, tool_version
+from lepton_hw.fsutil import cache_root
 
 log = logging.getLogger(__name__)
 
@@ -78,14 +79,30 @@ class SynthResult:
 
 def synth_plan(rtl_dir: Path, board: Board) -> SynthPlan:
     """The synthesis of DIR/rtl (its files.f order) with ``board``'s Yosys command."""
-    files_f = rtl_dir / "files.f"
-    names = [line.strip() for line in files_f.read_text(encoding="utf-8").splitlines() if line.strip()]
-    sources = tuple((name, (rtl_dir / name).read_text(encoding="utf-8")) for name in names)
-    return SynthPlan(board.family, board.yosys, sources)
+    return SynthPlan(board.family, board.yosys, rtl_sources(rtl_dir))
+
+
+def rtl_sources(rtl_dir: Path) -> tuple[tuple[str, str], ...]:
+    """(file name, Verilog text) of DIR/rtl in files.f's compile order."""
+    names = (rtl_dir / "files.f").read_text(encoding="utf-8").split()
+    return tuple((name, (rtl_dir / name).read_text(encoding="utf-8")) for name in names)
+
+
+def run_yosys_on(sources: tuple[tuple[str, str], ...], script: str, timeout: float) -> dict[str, int]:
+    """Run a one-off Yosys ``script`` that ends by writing ``stat.json`` on a copy of ``sources``; its cells."""
+    with tempfile.TemporaryDirectory(prefix="lepton-yosys-") as tmp:
+        work = Path(tmp)
+        for name, text in sources:
+            (work / name).write_text(text, encoding="utf-8")
+        run = run_tool("yosys", ["-q", "-p", script], work, "yosys.log", timeout)
+        if run.returncode != 0 or not (work / "stat.json").is_file():
+            tail = (work / "yosys.log").read_text(errors="replace").strip().splitlines()[-1:]
+            raise ToolError(f"yosys failed on {', '.join(name for name, _ in sources[:3])}...: {tail}")
+        return read_stat(work / "stat.json")
 
 
 def cache_dir() -> Path:
-    return lepton_cache_root() / "estimate" / "synth"
+    return cache_root() / "estimate" / "synth"
 
 
 def run_synth(plan: SynthPlan) -> SynthResult:

@@ -18,21 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lepton_hw.errors import ToolError
-
-
-def lepton_cache_root() -> Path:
-    """``$LEPTON_HW_CACHE`` or ``~/.cache/lepton_hw`` (``$XDG_CACHE_HOME`` respected)."""
-    if os.environ.get("LEPTON_HW_CACHE"):
-        return Path(os.environ["LEPTON_HW_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "lepton_hw"
+from lepton_hw.fsutil import user_cache_dir
 
 
 def tool_env() -> dict[str, str]:
     env = dict(os.environ)
-    if "YOWASP_CACHE_DIR" not in env:
-        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        env["YOWASP_CACHE_DIR"] = str(Path(base) / "lepton_hw" / "yowasp")
+    # per user, not per $LEPTON_HW_CACHE: a test's fresh cache must not compile the tools again
+    env.setdefault("YOWASP_CACHE_DIR", str(user_cache_dir() / "yowasp"))
     return env
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from lepton_hw import fsutil
 from lepton_hw.backends.rtl.layout import CoreLayout
 from lepton_hw.backends.rtl.project import TOP, RtlProject
 from lepton_hw.errors import EngineError
@@ -46,10 +47,7 @@ Line = tuple[int, list[int]]  # (start of frame, tdata of each beat)
 
 
 def cache_root() -> Path:
-    if os.environ.get("LEPTON_HW_CACHE"):
-        return Path(os.environ["LEPTON_HW_CACHE"]) / "rtl"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "lepton_hw" / "rtl"
+    return fsutil.cache_root() / "rtl"
 
 
 # ----------------------------------------------------------------------------- simulators
