@@ -19,7 +19,7 @@ import numpy as np
 
 from lepton_hw import __version__
 from lepton_hw.engines import ENGINES, HlsOptions, RtlOptions
-from lepton_hw.errors import BoardError, InputDataError, UserError
+from lepton_hw.errors import BoardError, InputDataError, MismatchError, UserError
 from lepton_hw.ir.fixed import FixedType
 from lepton_hw.ir.graph import Conv2D, Dense, Graph
 
@@ -81,7 +81,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Every engine against the first (the interpreter by default), with ==; exit 1 on any mismatch."""
-    from lepton_hw.engines import check_engines, load_ir, run_engine
+    from lepton_hw.engines import check_engines, compare_outputs, load_ir, mismatch_text, run_engine
     from lepton_hw.fsutil import atomic_write_bytes
 
     engines = [name.strip() for name in args.engines.split(",") if name.strip()]
@@ -92,41 +92,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for engine in engines:
         log.info("verify: running engine %s on %d samples", engine, len(x))
         outputs[engine] = run_engine(graph, x, engine, _hls_options(args), _rtl_options(args))
-    reference = outputs[engines[0]]
-    mismatches: dict[str, int] = {}
-    first = None
-    for engine in engines[1:]:
-        bad = np.argwhere(outputs[engine] != reference)
-        mismatches[engine] = len(np.unique(bad[:, 0])) if bad.size else 0
-        if bad.size and first is None:
-            sample, index = (int(v) for v in bad[0])
-            first = {
-                "engine": engine,
-                "sample": sample,
-                "index": index,
-                "expected": float(reference[sample, index]),
-                "got": float(outputs[engine][sample, index]),
-            }
-    report = {
-        "n": len(reference),
-        "engines": engines,
-        "reference": engines[0],
-        "mismatches": mismatches,
-        "bit_exact": first is None,
-        "first_mismatch": first,
-    }
+    report = compare_outputs(outputs)
     path = Path(args.dir) / "verify.json"
     atomic_write_bytes(path, (json.dumps(report, indent=1) + "\n").encode())
+    n = report["n"]
     for engine in engines[1:]:
-        print(f"{engine} vs {engines[0]}: {mismatches[engine]} of {len(reference)} samples differ")
-    if first is not None:
-        print(
-            f"NOT bit-exact: first mismatch: engine {first['engine']}, sample {first['sample']}, "
-            f"output {first['index']}: expected {first['expected']!r}, got {first['got']!r}"
-        )
+        print(f"{engine} vs {engines[0]}: {report['mismatches'][engine]} of {n} samples differ")
+    if not report["bit_exact"]:
+        print(mismatch_text(report))
         print(f"-> {path}")
         return 1
-    print(f"bit-exact: {', '.join(engines)} agree on all {len(reference)} samples x {reference.shape[1]} outputs")
+    print(f"bit-exact: {', '.join(engines)} agree on all {n} samples x {report['outputs']} outputs")
     print(f"-> {path}")
     return 0
 
@@ -242,6 +218,25 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     print(format_table(doc))
     print("* modelled; other figures measured by a tool on this design (estimate.md says which and how)")
     print(f"-> {directory}/estimate.json, estimate.md, utilization.png ({doc['seconds']} s)")
+    return 0
+
+
+def cmd_flow(args: argparse.Namespace) -> int:
+    from lepton_hw import flow
+
+    progress = None if args.quiet else print
+    try:
+        result = flow.run(
+            args.config, args.output, from_step=args.from_step, to_step=args.to_step, force=args.force,
+            progress=progress,
+        )  # fmt: skip
+    except flow.StepFailed as failed:
+        if args.debug:
+            raise
+        print(f"lepton-hw: error: {failed}", file=sys.stderr)
+        return failed.exit_status
+    for line in flow.summary_lines(result):
+        print(line)
     return 0
 
 
@@ -417,6 +412,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=_positive_int, metavar="N", help="tool runs at once (default: the number of cores)")
     p.set_defaults(func=cmd_estimate)
 
+    p = sub.add_parser("flow", help="everything: train -> import -> hls -> rtl -> verify -> estimate -> report -> ip")
+    p.add_argument("config", metavar="CONFIG.yaml")
+    p.add_argument("-o", "--output", metavar="DIR", help="output folder (default build/<config name>)")
+    steps = "train, import, hls, rtl, verify, estimate, report, ip"  # lepton_hw.flow.STEP_NAMES
+    p.add_argument("--from", dest="from_step", metavar="STEP",
+                   help=f"run again from STEP on; the earlier steps are used as they are ({steps})")  # fmt: skip
+    p.add_argument("--to", dest="to_step", metavar="STEP", help="stop after STEP")
+    p.add_argument("--force", action="store_true",
+                   help="run every step again, and overwrite DIR even if the flow did not make it")  # fmt: skip
+    p.add_argument(
+        "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress lines, only the summary"
+    )  # fmt: skip
+    p.set_defaults(func=cmd_flow)
+
     p = sub.add_parser("boards", help="list the boards and their resources")
     p.set_defaults(func=cmd_boards)
 
@@ -474,7 +483,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
-    except UserError as err:
+    except (UserError, MismatchError) as err:
         if args.debug:
             raise
         print(f"lepton-hw: error: {err}", file=sys.stderr)

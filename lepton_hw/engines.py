@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -115,3 +116,43 @@ def simulate_rtl(graph: Graph, raw: np.ndarray, options: RtlOptions) -> np.ndarr
     if folder is not None:
         record_timing(folder, run.report)
     return run.outputs
+
+
+def compare_outputs(outputs: dict[str, np.ndarray]) -> dict[str, Any]:
+    """verify.json's document: every engine against the first (the reference), with ==.
+
+    ``outputs`` maps engine names, in order, to their (N, n_out) arrays.
+    """
+    engines = list(outputs)
+    reference = outputs[engines[0]]
+    mismatches: dict[str, int] = {}
+    first = None
+    for engine in engines[1:]:
+        bad = np.argwhere(outputs[engine] != reference)
+        mismatches[engine] = len(np.unique(bad[:, 0])) if bad.size else 0
+        if bad.size and first is None:
+            sample, index = (int(v) for v in bad[0])
+            first = {
+                "engine": engine,
+                "sample": sample,
+                "index": index,
+                "expected": float(reference[sample, index]),
+                "got": float(outputs[engine][sample, index]),
+            }
+    return {
+        "n": len(reference),
+        "outputs": int(reference.shape[1]) if reference.ndim == 2 else 1,
+        "engines": engines,
+        "reference": engines[0],
+        "mismatches": mismatches,
+        "bit_exact": first is None,
+        "first_mismatch": first,
+    }
+
+
+def mismatch_text(report: dict[str, Any]) -> str:
+    first = report["first_mismatch"]
+    return (
+        f"NOT bit-exact: first mismatch: engine {first['engine']}, sample {first['sample']}, "
+        f"output {first['index']}: expected {first['expected']!r}, got {first['got']!r}"
+    )

@@ -62,6 +62,15 @@ class ToolError(UserError):
     """An open FPGA tool (Yosys, nextpnr) that is missing or failed on a design; names its log."""
 
 
+class MismatchError(LeptonError):
+    """Two engines computed different outputs for the same input: the product's promise is broken.
+
+    Not a user error (exit status 1, like `lepton-hw verify`); the message names the engine, sample and values.
+    """
+
+    exit_status = 1
+
+
 class NotExactError(LeptonError):
     """An exact computation that would need more bits than the chosen representation holds.
 

@@ -60,7 +60,7 @@ def format_table(doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _legend(doc: dict[str, Any]) -> list[str]:
+def legend(doc: dict[str, Any]) -> list[str]:
     lines = ["* = modelled (not measured by a tool on this design); every other figure is measured."]
     if doc["mode"] == "fast":
         lines.append("Resources from the analytic model (`estimate --fast`): no synthesis ran.")
@@ -99,7 +99,7 @@ def markdown(doc: dict[str, Any]) -> str:
         "|" + "---|" * len(COLUMNS),
     ]
     out += ["| " + " | ".join(row) + " |" for row in rows(doc)]
-    out += ["", *_legend(doc), "", "## Where each clock figure comes from", ""]
+    out += ["", *legend(doc), "", "## Where each clock figure comes from", ""]
     out += [f"- {e['board']}: Fmax {e['fmax_mhz']['by']}" for e in doc["boards"]]
     tools = doc.get("tools") or {}
     if tools:

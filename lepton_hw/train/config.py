@@ -29,6 +29,13 @@ PRUNING_SCHEDULES = ("polynomial", "constant")
 POOLS = ("max", "avg", "none")
 PADDINGS = ("valid", "same")
 FITS = ("resize", "crop")
+KERNELS = ("da", "mac")  # lepton_hw.backends.rtl.cmvm.KERNELS
+SIMULATORS = ("verilator", "icarus")  # lepton_hw.sim.run.SIMULATORS
+HLS_BACKENDS = ("vitis", "vivado")  # lepton_hw.backends.hls.adapter.BACKENDS
+HLS_STRATEGIES = ("latency", "resource", "da")  # lepton_hw.backends.hls.adapter.STRATEGIES
+ESTIMATE_MODES = ("full", "fast")
+DEFAULT_TARGET = "pynq-z2"
+TRAINING_SECTIONS = ("name", "dataset", "model", "pruning", "training")
 
 
 @dataclass(frozen=True)
@@ -105,12 +112,32 @@ class TrainingConfig:
 
 
 @dataclass(frozen=True)
+class HardwareConfig:
+    """What `lepton-hw flow` builds after training; `lepton-hw train` ignores it."""
+
+    board: str | None = None  # the board the HLS project and the core target (default: the first of boards)
+    boards: tuple[str, ...] | None = None  # the estimate's boards (None: all)
+    kernel: str = "da"  # the RTL core's multiplies
+    simulator: str = "verilator"
+    hls_backend: str = "vitis"
+    hls_strategy: str = "latency"
+    hls_reuse: int = 1
+    estimate: str = "full"  # full (Yosys + nextpnr) or fast (the analytic model)
+    check_frames: int = 16  # test frames through the camera C simulation and the RTL check
+
+    @property
+    def target(self) -> str:
+        return self.board or (self.boards[0] if self.boards else DEFAULT_TARGET)
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     name: str
     dataset: DatasetConfig
     model: ModelConfig
     pruning: PruningConfig
     training: TrainingConfig
+    hardware: HardwareConfig = field(default_factory=HardwareConfig)
     source: Path | None = None  # the YAML file, for relative dataset paths
 
     @property
@@ -129,6 +156,18 @@ class TrainConfig:
         for layer in doc["model"]["layers"]:
             for key in conv_only if layer["type"] == "dense" else ("units",):
                 layer.pop(key, None)
+        hw = doc.pop("hardware")
+        doc["hardware"] = {
+            **{k: hw[k] for k in ("board", "boards") if k in hw},
+            **{k: hw[k] for k in ("kernel", "simulator", "estimate", "check_frames")},
+            "hls": {"backend": hw["hls_backend"], "strategy": hw["hls_strategy"], "reuse": hw["hls_reuse"]},
+        }
+        return doc
+
+    def training_dict(self) -> dict[str, Any]:
+        """:meth:`to_dict` without the hardware section: what training depends on."""
+        doc = self.to_dict()
+        doc.pop("hardware")
         return doc
 
 
@@ -235,7 +274,7 @@ def load_config(path: Path | str) -> TrainConfig:
 def parse_config(data: Any, name: str = "model", source: Path | None = None, where: str = "config") -> TrainConfig:
     """Validate config data (as loaded from YAML)."""
     r = _Reader()
-    top = r.section(data, "", ("name", "dataset", "model", "pruning", "training"), required=True)
+    top = r.section(data, "", (*TRAINING_SECTIONS, "hardware"), required=True)
     if isinstance(data, dict):
         for key in ("dataset", "model"):
             if key not in data:
@@ -248,12 +287,13 @@ def parse_config(data: Any, name: str = "model", source: Path | None = None, whe
     model = _model(r, top.get("model"))
     training = _training(r, top.get("training"))
     pruning = _pruning(r, top.get("pruning"), training.epochs)
+    hardware = _hardware(r, top.get("hardware"))
     if training.early_stopping is not None and pruning.target_sparsity > 0 and pruning.end_epoch == training.epochs:
         r.fail("training.early_stopping", "can never start: pruning.end_epoch is the last epoch")
     if r.errors:
         count = f"{len(r.errors)} mistakes" if len(r.errors) > 1 else "1 mistake"
         raise ConfigError(f"{where}: {count}:\n  " + "\n  ".join(r.errors))
-    return TrainConfig(config_name, dataset, model, pruning, training, source)
+    return TrainConfig(config_name, dataset, model, pruning, training, hardware, source)
 
 
 def _dataset(r: _Reader, data: Any, source: Path | None) -> DatasetConfig:
@@ -422,3 +462,41 @@ def _pruning(r: _Reader, data: Any, epochs: int) -> PruningConfig:
     if end is None and config.target_sparsity > 0 and config.begin_epoch >= epochs:
         r.fail("pruning.begin_epoch", f"must be below training.epochs ({epochs}) so that pruning can happen")
     return config
+
+
+def _hardware(r: _Reader, data: Any) -> HardwareConfig:
+    from lepton_hw.boards import board_ids
+
+    keys = ("board", "boards", "kernel", "simulator", "hls", "estimate", "check_frames")
+    h = r.section(data, "hardware", keys)
+    known = board_ids()
+    board = h.get("board")
+    if board is not None and board not in known:
+        r.fail("hardware.board", f"unknown board {_show(board)}; known: {', '.join(known)}")
+        board = None
+    boards = h.get("boards", "all")
+    if boards == "all":
+        boards = None
+    elif isinstance(boards, str):
+        boards = [boards]
+    if boards is not None:
+        if not isinstance(boards, list) or not boards or not all(isinstance(b, str) for b in boards):
+            r.fail("hardware.boards", f"must be `all` or a list of board ids, got {_show(boards)}")
+            boards = None
+        else:
+            for index, name in enumerate(boards):
+                if name not in known:
+                    r.fail(f"hardware.boards[{index}]", f"unknown board {_show(name)}; known: {', '.join(known)}")
+            boards = [b for b in dict.fromkeys(boards) if b in known] or None
+    hls = r.section(h.get("hls"), "hardware.hls", ("backend", "strategy", "reuse"))
+    return HardwareConfig(
+        board=board,
+        boards=tuple(boards) if boards else None,
+        kernel=r.choice(h, "kernel", "hardware", "da", KERNELS),
+        simulator=r.choice(h, "simulator", "hardware", "verilator", SIMULATORS),
+        hls_backend=r.choice(hls, "backend", "hardware.hls", "vitis", HLS_BACKENDS),
+        hls_strategy=r.choice(hls, "strategy", "hardware.hls", "latency", HLS_STRATEGIES),
+        hls_reuse=r.integer(hls, "reuse", "hardware.hls", 1, 1, 1_000_000),
+        estimate=r.choice(h, "estimate", "hardware", "full", ESTIMATE_MODES),
+        check_frames=r.integer(h, "check_frames", "hardware", 16, 1, 100_000),
+    )

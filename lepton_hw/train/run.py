@@ -226,15 +226,24 @@ def _pruned_sparsity(model: Any) -> dict[str, float]:
 
 def _import(folder: Path) -> Any:
     """Import folder/model.h5 into folder/ir/, recording the model relative to ir/ (a movable output)."""
+    from lepton_hw.ir.graph import Graph
+
+    graph = import_trained(folder / "model.h5", folder / "ir")
+    return Graph(graph.name, graph.nodes, dict(graph.source, model=str(folder / "model.h5")))
+
+
+def import_trained(model_path: Path, ir_folder: Path) -> Any:
+    """Import a trained model.h5 into ``ir_folder`` (made if missing), naming the model relative to it."""
     from lepton_hw.frontend.qkeras import file_sha256, import_model
     from lepton_hw.ir.graph import Graph
     from lepton_hw.ir.serialize import save_graph
 
-    graph = import_model(folder / "model.h5")
-    source = dict(graph.source, model="../model.h5", sha256=file_sha256(folder / "model.h5"))
-    (folder / "ir").mkdir()
-    save_graph(Graph(graph.name, graph.nodes, source), folder / "ir")
-    return Graph(graph.name, graph.nodes, dict(source, model=str(folder / "model.h5")))
+    graph = import_model(model_path)
+    source = dict(graph.source, model="../model.h5", sha256=file_sha256(model_path))
+    graph = Graph(graph.name, graph.nodes, source)
+    ir_folder.mkdir(exist_ok=True)
+    save_graph(graph, ir_folder)
+    return graph
 
 
 def _measure(

@@ -44,13 +44,18 @@ module lepton_framer #(
     wire at_eol = (col == W[CW-1:0] - 1'b1);
     wire at_eof = at_eol && (row == H[RW-1:0] - 1'b1);
 
+    // Not ready in reset: rst is aresetn registered, so it ends one clock after aresetn rises, and
+    // a master may send from the first clock after aresetn rises (AXI4-Stream); that pixel must wait.
     always @(*) begin
-        case (state)
-            IDLE: s_tready = sof_ok;
-            FRAME: s_tready = !s_tuser;    // a start of frame in mid-frame waits for the fill
-            SKIP: s_tready = !s_tuser;     // a start of frame ends the skipping
-            default: s_tready = 1'b0;      // filling
-        endcase
+        if (rst)
+            s_tready = 1'b0;
+        else
+            case (state)
+                IDLE: s_tready = sof_ok;
+                FRAME: s_tready = !s_tuser;    // a start of frame in mid-frame waits for the fill
+                SKIP: s_tready = !s_tuser;     // a start of frame ends the skipping
+                default: s_tready = 1'b0;      // filling
+            endcase
     end
 
     wire beat = s_tvalid && s_tready;

