@@ -520,7 +520,9 @@ def run(
                         f"--from {STEPS[first].name}: step {step.name} has not run in {directory}; "
                         f"run the flow from an earlier step"
                     )
-                outcomes.append(StepOutcome(step.name, "kept", 0.0, "as it is on disk (--from)"))
+                outcome = StepOutcome(step.name, "kept", 0.0, "as it is on disk (--from)")
+                say(f"{label} {outcome.status:>6} {outcome.seconds:7.1f} s  {outcome.summary}")
+                outcomes.append(outcome)
                 continue
             try:
                 outcome = _run_step(ctx, step, state, rerun=force or (from_step is not None and step in selected))

@@ -14,8 +14,13 @@ if [ -z "$PYTHON" ]; then
     exit 2
 fi
 
-# Debian packages: Icarus Verilog (optional simulator) and g++ (the HLS C simulation).
-for tool_package in iverilog:iverilog g++:g++; do
+# Debian packages: Icarus Verilog (optional simulator) and g++ (the HLS C simulation); with
+# --with-chromium also Chromium (the slow test that renders report.html headless).
+packages="iverilog:iverilog g++:g++"
+if [ "${1:-}" = "--with-chromium" ]; then
+    packages="$packages chromium:chromium"
+fi
+for tool_package in $packages; do
     tool=${tool_package%%:*}
     package=${tool_package##*:}
     if ! command -v "$tool" >/dev/null 2>&1; then

@@ -128,10 +128,10 @@ def _model(graph: Graph, metrics: dict[str, Any] | None) -> str:
         rows.append([_e(node.name), _e(node.op), _e(shape), _e(node.type), weights, params, nonzero, sparsity, macs])
     header = ["layer", "op", "output shape", "output type", "weight / bias / accumulator types", "parameters",
               "non-zero", "sparsity", "MACs"]  # fmt: skip
-    params, nonzero = graph.params(), graph.nonzeros()
+    n_params, n_nonzero = graph.params(), graph.nonzeros()
     total = (
-        f"<p>{len(graph.nodes) - 1} layers; {params:,} parameters, {nonzero:,} non-zero "
-        f"(sparsity {1 - nonzero / max(params, 1):.1%}); {graph.macs():,} MACs per frame"
+        f"<p>{len(graph.nodes) - 1} layers; {n_params:,} parameters, {n_nonzero:,} non-zero "
+        f"(sparsity {1 - n_nonzero / max(n_params, 1):.1%}); {graph.macs():,} MACs per frame"
     )
     if metrics:
         model = metrics["model"]
@@ -197,7 +197,7 @@ def _samples(directory: Path, graph: Graph) -> str:
         for index in picks:
             frame = np.clip(raw[index].reshape(raw.shape[1], raw.shape[2], -1)[:, :, 0], 0, 255).astype(np.uint8)
             image = Image.fromarray(frame, mode="L").resize(
-                (frame.shape[1] * SAMPLE_SCALE, frame.shape[0] * SAMPLE_SCALE), Image.NEAREST
+                (frame.shape[1] * SAMPLE_SCALE, frame.shape[0] * SAMPLE_SCALE), Image.Resampling.NEAREST
             )
             buffer = io.BytesIO()
             image.save(buffer, format="PNG")
@@ -330,15 +330,14 @@ def _boards(directory: Path) -> str:
             ]
         )
     header = ["board", "LUT", "FF", "DSP", "BRAM", "fits", "Fmax MHz", "clock MHz", "latency µs", "frames/s"]
-    legend = "".join(f"<li>{_e(line)}</li>" for line in legend(doc))
+    notes = "".join(f"<li>{_e(line)}</li>" for line in legend(doc))
     by = "".join(
-        f"<li><b>{_e(e['board'])}</b>: resources {_e(e['resources']['lut']['by'])}; "
-        f"Fmax {_e(e['fmax_mhz']['by'])}</li>"
+        f"<li><b>{_e(e['board'])}</b>: resources {_e(e['resources']['lut']['by'])}; Fmax {_e(e['fmax_mhz']['by'])}</li>"
         for e in doc["boards"]
     )
     body = (
         _table(header, rows, "numbers boards")
-        + f"<ul class='legend'>{legend}</ul>"
+        + f"<ul class='legend'>{notes}</ul>"
         + _image(directory / "utilization.png", "utilization per board")
         + f"<h3>Where each figure comes from</h3><ul class='legend'>{by}</ul>"
     )
@@ -365,8 +364,8 @@ def _hls(directory: Path) -> str:
     if vendor:
         rows += [[_e(k), f"{_e(v)} (vendor csynth report)"] for k, v in vendor.items()]
     else:
-        rows.append(["vendor figures", _e(report.get("reason", "C synthesis not run")) +
-                     " - run <code>lepton-hw hls DIR --board B --synth</code> where Vitis HLS is installed"])  # fmt: skip
+        how = " - run <code>lepton-hw hls DIR --board B --synth</code> where Vitis HLS is installed"
+        rows.append(["vendor figures", _e(report.get("reason", "C synthesis not run")) + how])
     return _section("hls", "HLS project", _table(["", ""], rows), "DIR/hls/project.json, report.json")
 
 
