@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lepton_hw import __version__
-from lepton_hw.engines import ENGINES, HlsOptions, RtlOptions
+from lepton_hw.engines import ENGINES, HlsOptions, RtlOptions, load_samples
 from lepton_hw.errors import BoardError, InputDataError, MismatchError, UserError
 from lepton_hw.ir.fixed import FixedType
 from lepton_hw.ir.graph import Conv2D, Dense, Graph
@@ -253,22 +253,6 @@ def _hls_options(args: argparse.Namespace) -> HlsOptions:
 
 def _rtl_options(args: argparse.Namespace) -> RtlOptions:
     return RtlOptions(kernel=args.kernel, sim=args.sim, rtl_dir=Path(args.dir) / "rtl")
-
-
-def load_samples(path: Path) -> np.ndarray:
-    """An (N, ...) float array from a .npy file, with a clear error when it isn't one."""
-    if not path.is_file():
-        raise InputDataError(f"input file {path} does not exist")
-    try:
-        x = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as err:
-        raise InputDataError(f"cannot read {path} as a .npy array: {err or 'empty file'}") from None
-    if not isinstance(x, np.ndarray):
-        x.close()
-        raise InputDataError(f"{path} is an .npz archive; give one array as a .npy file")
-    if x.dtype.kind not in "fiu":
-        raise InputDataError(f"{path}: expected a numeric array, got dtype {x.dtype}")
-    return x
 
 
 def cmd_train(args: argparse.Namespace) -> int:

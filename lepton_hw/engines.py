@@ -66,6 +66,22 @@ def load_ir(directory: Path | str) -> Graph:
     return load_graph(folder)
 
 
+def load_samples(path: Path) -> np.ndarray:
+    """An (N, ...) float array from a .npy file, with a clear error when it isn't one."""
+    if not path.is_file():
+        raise InputDataError(f"input file {path} does not exist")
+    try:
+        x = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as err:
+        raise InputDataError(f"cannot read {path} as a .npy array: {err or 'empty file'}") from None
+    if not isinstance(x, np.ndarray):
+        x.close()
+        raise InputDataError(f"{path} is an .npz archive; give one array as a .npy file")
+    if x.dtype.kind not in "fiu":
+        raise InputDataError(f"{path}: expected a numeric array, got dtype {x.dtype}")
+    return x
+
+
 def check_engines(names: list[str]) -> None:
     unknown = [name for name in names if name not in ENGINES]
     if unknown or not names:

@@ -108,7 +108,7 @@ class Context:
         return load_ir(self.directory)
 
     def test_inputs(self) -> np.ndarray:
-        from lepton_hw.cli import load_samples
+        from lepton_hw.engines import load_samples
 
         return load_samples(self.path("test_x.npy"))
 

@@ -72,11 +72,15 @@ def _image(path: Path, alt: str) -> str:
     return f'<img class="figure" src="{_png_uri(path.read_bytes())}" alt="{_e(alt)}">'
 
 
-def _table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
-    """Rows of already-escaped HTML cells."""
-    head = "".join(f"<th>{cell}</th>" for cell in header)
-    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+def _table(header: list[str] | None, rows: list[list[str]], numeric: tuple[int, ...] = ()) -> str:
+    """Rows of already-escaped HTML cells; the ``numeric`` columns are right-aligned."""
+
+    def cell(tag: str, index: int, text: str) -> str:
+        return f'<{tag} class="num">{text}</{tag}>' if index in numeric else f"<{tag}>{text}</{tag}>"
+
+    head = "<thead><tr>" + "".join(cell("th", i, c) for i, c in enumerate(header)) + "</tr></thead>" if header else ""
+    body = "".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(row)) + "</tr>" for row in rows)
+    return f"<table>{head}<tbody>{body}</tbody></table>"
 
 
 def _section(anchor: str, title: str, body: str, source: str = "") -> str:
@@ -121,11 +125,14 @@ def _model(graph: Graph, metrics: dict[str, Any] | None) -> str:
         shape = "x".join(str(d) for d in node.shape)
         weights = params = nonzero = sparsity = macs = ""
         if isinstance(node, (Conv2D, Dense)):
-            weights = f"w {node.weight_type}<br>b {node.bias_type}<br>acc {node.accum_type}"
-            weights = "<br>".join(_e(part) for part in weights.split("<br>"))
+            weights = "<br>".join(
+                f"{what}&nbsp;<code>{_e(t)}</code>"
+                for what, t in (("w", node.weight_type), ("b", node.bias_type), ("acc", node.accum_type))
+            )
             params, nonzero = f"{node.params():,}", f"{node.nonzeros():,}"
             sparsity, macs = f"{node.sparsity:.1%}", f"{node.macs():,}"
-        rows.append([_e(node.name), _e(node.op), _e(shape), _e(node.type), weights, params, nonzero, sparsity, macs])
+        row = [_e(node.name), _e(node.op), _e(shape), f"<code>{_e(node.type)}</code>", weights]
+        rows.append([*row, params, nonzero, sparsity, macs])
     header = ["layer", "op", "output shape", "output type", "weight / bias / accumulator types", "parameters",
               "non-zero", "sparsity", "MACs"]  # fmt: skip
     n_params, n_nonzero = graph.params(), graph.nonzeros()
@@ -137,9 +144,9 @@ def _model(graph: Graph, metrics: dict[str, Any] | None) -> str:
         model = metrics["model"]
         total += f"; {model['bops']:,} BOPs ({model['nonzero_macs']:,} non-zero MACs)"
     total += ".</p>"
-    source = _e(graph.source.get("model", "the IR"))
+    source = _e(Path(str(graph.source.get("model", "the IR"))).name)
     return _section(
-        "model", "Model", total + _table(header, rows, "numbers"), f"DIR/ir/ (imported from {source}; exact types)"
+        "model", "Model", total + _table(header, rows, (5, 6, 7, 8)), f"DIR/ir/ (imported from {source}; exact types)"
     )
 
 
@@ -171,7 +178,7 @@ def _accuracy(directory: Path) -> str:
         rows.append("<tr>" + "".join(cells) + "</tr>")
     head = "<tr><th>true \\ predicted</th>" + "".join(f"<th>{_e(c)}</th>" for c in classes)
     head += "<th>precision</th><th>recall</th><th>frames</th></tr>"
-    table = f'<table class="numbers confusion"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
+    table = f'<table class="confusion"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
     plots = _image(directory / "training.png", "loss, accuracy and sparsity per epoch")
     return _section("accuracy", "Accuracy and confusion matrix", text + table + plots, "DIR/metrics.json (train step)")
 
@@ -238,7 +245,7 @@ def _bit_exact(directory: Path) -> str:
                 f"{seconds[engine]:.1f}" if engine in seconds else "-",
             ]
         )
-    table = _table(["engine", "tool", "test frames", "frames that differ", "result", "seconds"], rows, "numbers")
+    table = _table(["engine", "tool", "test frames", "frames that differ", "result", "seconds"], rows, (2, 3, 5))
     text = (
         f"<p>Every engine ran on all {verify['n']} test frames; each of the {verify['outputs']} outputs (logits) "
         f"is compared with <code>==</code> on its exact fixed-point value against the reference "
@@ -292,7 +299,9 @@ def _timing(directory: Path) -> str:
             for e in doc["boards"]
         ]
         header = ["board", "clock MHz", "frame latency µs", "result latency µs", "frames/s", "pixels/s"]
-        text += "<p>At each board's clock (min of the board clock and Fmax):</p>" + _table(header, per_board, "numbers")
+        text += "<p>At each board's clock (min of the board clock and Fmax):</p>" + _table(
+            header, per_board, (1, 2, 3, 4, 5)
+        )
     source = f"DIR/rtl/sim_report.json ({_e(sim['simulator'])}, {sim['frames']} frames back to back)"
     return _section("timing", "Throughput and latency", text, source)
 
@@ -336,7 +345,7 @@ def _boards(directory: Path) -> str:
         for e in doc["boards"]
     )
     body = (
-        _table(header, rows, "numbers boards")
+        _table(header, rows, tuple(range(1, 10)))
         + f"<ul class='legend'>{notes}</ul>"
         + _image(directory / "utilization.png", "utilization per board")
         + f"<h3>Where each figure comes from</h3><ul class='legend'>{by}</ul>"
@@ -366,7 +375,7 @@ def _hls(directory: Path) -> str:
     else:
         how = " - run <code>lepton-hw hls DIR --board B --synth</code> where Vitis HLS is installed"
         rows.append(["vendor figures", _e(report.get("reason", "C synthesis not run")) + how])
-    return _section("hls", "HLS project", _table(["", ""], rows), "DIR/hls/project.json, report.json")
+    return _section("hls", "HLS project", _table(None, rows), "DIR/hls/project.json, report.json")
 
 
 def _provenance(directory: Path, config: Any) -> str:
@@ -404,8 +413,8 @@ nav a { margin-right: 1em; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; vertical-align: top; }
 th { background: #f3f3f3; text-align: left; }
-table.numbers td { text-align: right; } table.numbers td:first-child { text-align: left; }
-.confusion td { min-width: 3em; }
+.num { text-align: right; } td { font-variant-numeric: tabular-nums; }
+table.confusion td { min-width: 3em; text-align: right; }
 .ok { color: #1b5e20; } .bad { color: #b71c1c; font-weight: bold; }
 .badge { display: inline-block; padding: 0.3em 0.8em; border-radius: 4px; font-weight: bold; color: white; }
 .badge.ok { background: #2e7d32; } .badge.bad { background: #c62828; }
@@ -415,6 +424,7 @@ img.figure { max-width: 100%; display: block; margin: 0.8em 0; }
 .samples .label { width: 6em; font-weight: bold; }
 figure { margin: 0; text-align: center; font-size: 0.75em; border: 2px solid #2e7d32; padding: 2px; }
 figure.bad { border-color: #c62828; } figure img { display: block; image-rendering: pixelated; }
+code { font-size: 0.8em; white-space: nowrap; }
 pre { background: #f7f7f7; padding: 0.6em; font-size: 0.8em; overflow-x: auto; }
 """
 

@@ -6,6 +6,7 @@ or copies of it. The estimate runs in fast mode here (tests/estimate checks the 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -37,7 +38,7 @@ TINY = {
     },
     "pruning": {"target_sparsity": 0.5, "begin_epoch": 1, "end_epoch": 3, "frequency": 5},
     "training": {"epochs": 4, "batch_size": 32, "learning_rate": 0.01, "seed": 7},
-    "hardware": {"boards": ["icebreaker", "pynq-z2"], "estimate": "fast", "check_frames": 6},
+    "hardware": {"board": "pynq-z2", "boards": ["icebreaker", "pynq-z2"], "estimate": "fast", "check_frames": 6},
 }
 STEP_LINE = re.compile(r"^\[(\d)/8\] (\w+) +(ran|cached|kept) +([\d.]+) s  (.*)$")
 
@@ -125,6 +126,10 @@ def test_report_is_self_contained_and_shows_the_figures(first_run: tuple[Path, A
     assert f"{metrics['test']['accuracy']:.2%}" in page
     cells = [int(v) for v in re.findall(r'<td style="background:[^"]*">(\d+)</td>', page)]
     assert cells == [v for row in metrics["test"]["confusion_matrix"] for v in row]  # the confusion matrix
+    for layer in metrics["layers"]:  # the model table: each weighted layer's parameters, non-zeros, MACs
+        figures = [f"{layer[k]:,}" for k in ("params", "nonzero_params")] + [f"{layer['sparsity']:.1%}"]
+        expected = "".join(f'<td class="num">{f}</td>' for f in [*figures, f"{layer['macs']:,}"])
+        assert expected in page, layer["name"]
     for board in TINY["hardware"]["boards"]:
         assert f"<b>{board}</b>" in page
     assert page.count('class="model">*</span>') > 0  # modelled figures are marked
@@ -349,7 +354,8 @@ def test_the_config_round_trips_with_its_hardware_section(config_path: Path) -> 
 
     config = load_config(config_path)
     assert parse_config(config.to_dict(), source=config_path) == config
-    assert config.hardware.target == "icebreaker" and config.hardware.boards == ("icebreaker", "pynq-z2")
+    assert config.hardware.target == "pynq-z2" and config.hardware.boards == ("icebreaker", "pynq-z2")
+    assert dataclasses.replace(config.hardware, board=None).target == "icebreaker"  # default: the first board
     assert "hardware" not in config.training_dict()
 
 
