@@ -34,6 +34,7 @@ bench: install
 	$(PY) bench/bench_csim.py
 	$(PY) bench/bench_rtl.py
 	$(PY) bench/bench_estimate.py
+	$(PY) bench/bench_flow.py
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache .mypy_cache

@@ -93,7 +93,6 @@ class Context:
 
     config: TrainConfig
     directory: Path
-    say: Progress
 
     @property
     def hardware(self) -> Any:
@@ -505,13 +504,12 @@ def run(
     directory = Path(output) if output is not None else Path("build") / config.name
     first, last = _step_range(from_step, to_step)
     say: Progress = progress or (lambda line: None)
-    ctx = Context(config, directory, say)
+    ctx = Context(config, directory)
     with _lock(directory):
         _check_output_folder(directory, force)
         _remove_leftovers(directory)
         state = _load_state(directory)
         outcomes = []
-        selected = STEPS[first : last + 1]
         for index, step in enumerate(STEPS[: last + 1]):
             label = f"[{index + 1}/{len(STEPS)}] {step.name:<8}"
             if index < first:
@@ -525,7 +523,7 @@ def run(
                 outcomes.append(outcome)
                 continue
             try:
-                outcome = _run_step(ctx, step, state, rerun=force or (from_step is not None and step in selected))
+                outcome = _run_step(ctx, step, state, rerun=force or from_step is not None)
             except StepFailed:
                 say(f"{label} FAILED; the earlier steps' outputs are kept")
                 raise

@@ -175,8 +175,11 @@ def readme(directory: Path, core: dict[str, Any], frames: int) -> str:
             f"the last pixel to the first result beat."
         )
     if verify:
-        verdict = "bit-exact" if verify.get("bit_exact") else "NOT bit-exact"
-        figures.append(f"- {verdict}: {', '.join(verify['engines'])} on {verify['n']} test frames (verify.json).")
+        engines = ", ".join(verify["engines"])
+        if verify.get("bit_exact"):
+            figures.append(f"- Bit-exact: {engines} agree on all {verify['n']} test frames (verify.json).")
+        else:
+            figures.append(f"- NOT bit-exact: {engines} differ on some of {verify['n']} test frames (verify.json).")
     if best:
         figures.append(f"- Best-fitting board of the estimate: {board_line(best)}.")
     core_readme = (directory / "rtl" / "README.md").read_text() if (directory / "rtl" / "README.md").is_file() else ""
