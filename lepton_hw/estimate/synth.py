@@ -123,7 +123,10 @@ def run_synth(plan: SynthPlan) -> SynthResult:
         failed = folder.parent / f"failed-{plan.family}-{key}"
         shutil.rmtree(failed, ignore_errors=True)
         os.replace(work, failed)
-        raise ToolError(f"yosys synthesis ({plan.command}) failed; see its log: {failed / 'yosys.log'}")
+        raise ToolError(
+            f"yosys synthesis ({plan.command}) failed (exit status {run.returncode}); "
+            f"see its log: {failed / 'yosys.log'}"
+        )
     for name, _ in plan.sources:
         (work / name).unlink()
     (work / "result.json").write_text(json.dumps({"seconds": round(run.seconds, 2)}))

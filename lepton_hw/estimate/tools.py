@@ -8,12 +8,14 @@ a private ``/tmp``: tools run with ``cwd`` set to their work folder and relative
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,12 +48,31 @@ def require_tool(name: str) -> str:
     return found
 
 
-@functools.cache
+_first_start = threading.Lock()
+
+
 def tool_version(name: str) -> str:
-    """What ``yowasp-<name> --version`` prints first: part of every cache key."""
+    """What ``yowasp-<name> --version`` prints first: part of every cache key.
+
+    The first call also makes sure the tool is compiled, one process and one thread at a time: two
+    first starts racing on an empty YOWASP_CACHE_DIR can kill one of them without a word.
+    """
+    with _first_start:
+        return _tool_version(name)
+
+
+@functools.cache
+def _tool_version(name: str) -> str:
     exe = require_tool(name)
-    done = subprocess.run([exe, "--version"], capture_output=True, text=True, env=tool_env(), check=False, timeout=600)
+    env = tool_env()
+    cache = Path(env["YOWASP_CACHE_DIR"])
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / f".lepton_hw-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        done = subprocess.run([exe, "--version"], capture_output=True, text=True, env=env, check=False, timeout=900)
     text = (done.stdout + done.stderr).strip().splitlines()
+    if done.returncode != 0:
+        raise ToolError(f"yowasp-{name} --version failed (exit status {done.returncode}): {' '.join(text[-3:])}")
     line = next((t for t in text if re.search(r"\d+\.\d+", t)), text[0] if text else "unknown")
     return line.strip()
 
@@ -77,6 +98,7 @@ def run_tool(name: str, args: list[str], cwd: Path, log_name: str, timeout: floa
     import time
 
     exe = require_tool(name)
+    tool_version(name)  # compiled before it runs (the first start, serialized)
     log = cwd / log_name
     start = time.monotonic()
     with open(log, "w", encoding="utf-8") as out:
