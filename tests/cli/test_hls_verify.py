@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lepton_hw.engines import load_ir
 from lepton_hw.testing.models import random_inputs, random_model
 from tests.helpers import assert_bit_exact, run_cli
 
@@ -79,8 +80,10 @@ def test_verify_all_engines(imported: Path, capsys: pytest.CaptureFixture[str]) 
     status, out, err = run_cli(argv, capsys)
     assert status == 0, err
     report = json.loads((model / "verify.json").read_text())
+    outputs = int(np.prod(load_ir(model).output.shape))
     assert report == {
         "n": 24,
+        "outputs": outputs,
         "engines": ["ir", "keras", "csim"],
         "reference": "ir",
         "mismatches": {"keras": 0, "csim": 0},
