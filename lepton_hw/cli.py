@@ -327,6 +327,8 @@ def format_info(graph: Graph) -> str:
 
 # ----------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
+    from lepton_hw.flow import STEP_NAMES
+
     parser = argparse.ArgumentParser(prog="lepton-hw", description="Tiny quantized CNNs for FPGAs, bit-exact.")
     parser.add_argument("--version", action="version", version=f"lepton-hw {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
@@ -399,7 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("flow", help="everything: train -> import -> hls -> rtl -> verify -> estimate -> report -> ip")
     p.add_argument("config", metavar="CONFIG.yaml")
     p.add_argument("-o", "--output", metavar="DIR", help="output folder (default build/<config name>)")
-    steps = "train, import, hls, rtl, verify, estimate, report, ip"  # lepton_hw.flow.STEP_NAMES
+    steps = ", ".join(STEP_NAMES)
     p.add_argument("--from", dest="from_step", metavar="STEP",
                    help=f"run again from STEP on; the earlier steps are used as they are ({steps})")  # fmt: skip
     p.add_argument("--to", dest="to_step", metavar="STEP", help="stop after STEP")

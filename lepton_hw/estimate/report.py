@@ -11,21 +11,29 @@ from lepton_hw.fsutil import atomic_write_bytes
 COLUMNS = ("board", "LUT", "FF", "DSP", "BRAM", "fits", "Fmax MHz", "clock MHz", "latency µs", "frames/s")
 
 
-def _number(fig: dict[str, Any], digits: int = 0) -> str:
+def value_text(fig: dict[str, Any], digits: int = 0) -> str:
+    """A figure's value with thousands separators, '-' when unknown (no modelled mark)."""
     value = fig.get("value")
     if value is None:
         return "-"
     if digits == 0 and isinstance(value, float) and not value.is_integer():
         digits = 1  # half block RAMs (RAMB18)
-    return f"{value:,.{digits}f}" + ("" if fig.get("measured") else "*")
+    return f"{value:,.{digits}f}"
+
+
+def percent_text(fig: dict[str, Any]) -> str:
+    """' (30.6%)' for a resource figure, '' when the board has none of it."""
+    return f" ({fig['percent']:g}%)" if fig.get("percent") is not None else ""
+
+
+def _number(fig: dict[str, Any], digits: int = 0) -> str:
+    text = value_text(fig, digits)
+    return text if text == "-" or fig.get("measured") else text + "*"
 
 
 def _used(entry: dict[str, Any], resource: str) -> str:
     fig = entry["resources"].get(resource)
-    if fig is None:
-        return "-"
-    percent = fig["percent"]
-    return f"{_number(fig)} ({percent:g}%)" if percent is not None else _number(fig)
+    return "-" if fig is None else _number(fig) + percent_text(fig)
 
 
 def rows(doc: dict[str, Any]) -> list[tuple[str, ...]]:

@@ -92,25 +92,22 @@ def _missing(what: str, step: str) -> str:
     return f'<p class="missing">No {_e(what)} yet: the flow\'s <code>{_e(step)}</code> step writes it.</p>'
 
 
-def _fig(fig: dict[str, Any] | None, digits: int = 0, unit: str = "") -> str:
+def _fig(fig: dict[str, Any] | None, digits: int = 0) -> str:
     """A figure of estimate.json: its value, marked * when modelled, its provenance as a tooltip."""
-    if fig is None or fig.get("value") is None:
-        by = fig.get("by", "") if fig else ""
-        return f'<span title="{_e(by)}">-</span>'
-    value = fig["value"]
-    if digits == 0 and isinstance(value, float) and not value.is_integer():
-        digits = 1
-    text = f"{value:,.{digits}f}{unit}"
-    star = "" if fig.get("measured") else '<span class="model">*</span>'
+    from lepton_hw.estimate.report import value_text
+
+    if fig is None:
+        return "-"
+    text = value_text(fig, digits)
+    star = "" if text == "-" or fig.get("measured") else '<span class="model">*</span>'
     return f'<span title="{_e(fig.get("by", ""))}">{_e(text)}{star}</span>'
 
 
 # ----------------------------------------------------------------------------- sections
 def _summary(directory: Path) -> str:
-    from lepton_hw.flow import FlowResult, summarize, summary_lines
+    from lepton_hw.flow import fact_lines, summarize
 
-    lines = summary_lines(FlowResult(directory, [], summarize(directory)))
-    items = "".join(f"<li>{_e(line)}</li>" for line in lines if not line.startswith(("report:", "IP core:")))
+    items = "".join(f"<li>{_e(line)}</li>" for line in fact_lines(summarize(directory)))
     verify = _read(directory / "verify.json")
     badge = ""
     if verify is not None:
@@ -310,7 +307,7 @@ def _boards(directory: Path) -> str:
     doc = _read(directory / "estimate.json")
     if doc is None:
         return _section("boards", "Per-board estimate", _missing("estimate.json", "estimate"))
-    from lepton_hw.estimate.report import legend
+    from lepton_hw.estimate.report import legend, percent_text
 
     rows = []
     for e in doc["boards"]:
@@ -318,10 +315,7 @@ def _boards(directory: Path) -> str:
 
         def used(resource: str, res: dict[str, Any] = res) -> str:
             fig = res.get(resource)
-            if fig is None:
-                return "-"
-            percent = f" ({fig['percent']:g}%)" if fig["percent"] is not None else ""
-            return _fig(fig) + _e(percent)
+            return "-" if fig is None else _fig(fig) + _e(percent_text(fig))
 
         fits = '<span class="ok">yes</span>' if e["fits"] else '<span class="bad">NO</span>'
         rows.append(

@@ -394,10 +394,19 @@ class RtlRun:
 
 
 def simulate(
-    project: RtlProject, graph: Graph, raw: np.ndarray, sim: str = "verilator", cache_dir: Path | None = None
+    project: RtlProject,
+    graph: Graph,
+    raw: np.ndarray,
+    sim: str = "verilator",
+    cache_dir: Path | None = None,
+    build_for_frames: int | None = None,
 ) -> RtlRun:
-    """Send every raw input frame through the core back to back (output always ready)."""
-    cycles = len(raw) * project.layout.height * project.layout.width
+    """Send every raw input frame through the core back to back (output always ready).
+
+    The build (-O0 or -O1) suits a run of ``build_for_frames`` frames (default: this run's), so that
+    a short check before a long run can build what the long run will reuse.
+    """
+    cycles = (build_for_frames or len(raw)) * project.layout.height * project.layout.width
     sim_build = build(project, sim, cache_dir=cache_dir, optimize=cycles > OPTIMIZE_ABOVE_CYCLES)
     result = run(sim_build, frames_plan(project, raw), label="frames")
     if result.timed_out or len(result.packets) != len(raw):

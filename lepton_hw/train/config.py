@@ -29,10 +29,6 @@ PRUNING_SCHEDULES = ("polynomial", "constant")
 POOLS = ("max", "avg", "none")
 PADDINGS = ("valid", "same")
 FITS = ("resize", "crop")
-KERNELS = ("da", "mac")  # lepton_hw.backends.rtl.cmvm.KERNELS
-SIMULATORS = ("verilator", "icarus")  # lepton_hw.sim.run.SIMULATORS
-HLS_BACKENDS = ("vitis", "vivado")  # lepton_hw.backends.hls.adapter.BACKENDS
-HLS_STRATEGIES = ("latency", "resource", "da")  # lepton_hw.backends.hls.adapter.STRATEGIES
 ESTIMATE_MODES = ("full", "fast")
 DEFAULT_TARGET = "pynq-z2"
 TRAINING_SECTIONS = ("name", "dataset", "model", "pruning", "training")
@@ -465,7 +461,10 @@ def _pruning(r: _Reader, data: Any, epochs: int) -> PruningConfig:
 
 
 def _hardware(r: _Reader, data: Any) -> HardwareConfig:
+    from lepton_hw.backends.hls.adapter import BACKENDS, STRATEGIES
+    from lepton_hw.backends.rtl.cmvm import KERNELS
     from lepton_hw.boards import board_ids
+    from lepton_hw.sim.run import SIMULATORS
 
     keys = ("board", "boards", "kernel", "simulator", "hls", "estimate", "check_frames")
     h = r.section(data, "hardware", keys)
@@ -492,10 +491,10 @@ def _hardware(r: _Reader, data: Any) -> HardwareConfig:
     return HardwareConfig(
         board=board,
         boards=tuple(boards) if boards else None,
-        kernel=r.choice(h, "kernel", "hardware", "da", KERNELS),
-        simulator=r.choice(h, "simulator", "hardware", "verilator", SIMULATORS),
-        hls_backend=r.choice(hls, "backend", "hardware.hls", "vitis", HLS_BACKENDS),
-        hls_strategy=r.choice(hls, "strategy", "hardware.hls", "latency", HLS_STRATEGIES),
+        kernel=r.choice(h, "kernel", "hardware", "da", tuple(KERNELS)),
+        simulator=r.choice(h, "simulator", "hardware", "verilator", tuple(SIMULATORS)),
+        hls_backend=r.choice(hls, "backend", "hardware.hls", "vitis", tuple(BACKENDS)),
+        hls_strategy=r.choice(hls, "strategy", "hardware.hls", "latency", tuple(STRATEGIES)),
         hls_reuse=r.integer(hls, "reuse", "hardware.hls", 1, 1, 1_000_000),
         estimate=r.choice(h, "estimate", "hardware", "full", ESTIMATE_MODES),
         check_frames=r.integer(h, "check_frames", "hardware", 16, 1, 100_000),

@@ -63,7 +63,7 @@ def cache_root() -> Path:
 
 
 @functools.cache
-def _compiler_version() -> str:
+def compiler_version() -> str:
     if shutil.which(CXX) is None:
         raise EngineError(f"the C simulation needs {CXX} on PATH; install it (Debian: apt-get install g++)")
     done = subprocess.run([CXX, "--version"], capture_output=True, text=True, check=False)
@@ -76,7 +76,7 @@ def cache_key(graph: Graph, settings: adapter.NetSettings, kind: str) -> str:
     doc = dict(doc, source={})  # where the model came from does not change the code
     h = hashlib.sha256()
     h.update(repr((CACHE_FORMAT, kind, settings.backend, settings.strategy, settings.reuse)).encode())
-    h.update(repr((adapter.hls4ml_version(), CXXFLAGS, _compiler_version())).encode())
+    h.update(repr((adapter.hls4ml_version(), CXXFLAGS, compiler_version())).encode())
     h.update(repr(sorted(doc.items())).encode())
     for key in sorted(arrays):
         h.update(key.encode())
