@@ -27,6 +27,7 @@ KERNELS = ("da", "mac")  # lepton_hw.backends.rtl.cmvm.KERNELS (not imported: th
 SIMULATORS = ("verilator", "icarus")  # lepton_hw.sim.run.SIMULATORS
 
 if TYPE_CHECKING:
+    from lepton_hw.schedule import ScheduleOptions
     from lepton_hw.train.datasets import Dataset
 
 log = logging.getLogger("lepton_hw")
@@ -160,13 +161,15 @@ def cmd_rtl(args: argparse.Namespace) -> int:
     refuse_existing(out, args.force)
     if not args.no_sim:
         sim_run.require_simulator(args.sim)  # before the slow steps
-    print(f"rtl: {graph.name} -> lepton_core for {board.id} ({board.part}), kernel {args.kernel}")
-    project = build_rtl(graph, board, args.kernel)
+    options = _schedule_options(args)
+    print(
+        f"rtl: {graph.name} -> lepton_core for {board.id} ({board.part}), kernel {options.kernel}, "
+        f"{options.clocks_per_pixel} clock(s) per pixel, pipeline {options.pipeline}"
+    )
+    project = build_rtl(graph, board, options=options)
     write_rtl(project, out, force=args.force)
-    layers = project.core["layers"]
-    detail = ", ".join(f"{name} {info['adders']} {'adders' if info['kernel'] == 'da' else 'products'}"
-                       for name, info in layers.items())  # fmt: skip
-    print(f"wrote {out}/: {len(project.sources)} Verilog files, files.f, core.json, README.md ({detail})")
+    print(project.schedule_table())
+    print(f"wrote {out}/: {len(project.sources)} Verilog files, files.f, core.json (with the schedule), README.md")
     if args.no_sim:
         return 0
     raw = _rtl_check_frames(graph, Path(args.dir), args.frames)
@@ -188,6 +191,25 @@ def cmd_rtl(args: argparse.Namespace) -> int:
         f"-> {out}/sim_report.json"
     )
     return 0
+
+
+def _schedule_options(args: argparse.Namespace) -> ScheduleOptions:
+    """The schedule's options from `rtl`'s flags; --layer NAME=IMPL[:FOLD] or NAME=FOLD forces a layer."""
+    from lepton_hw.schedule import IMPLS, LayerChoice, ScheduleOptions
+
+    layers = {}
+    for text in args.layer or []:
+        name, _, choice = text.partition("=")
+        impl, _, fold = choice.partition(":")
+        if impl.isdigit() and not fold:
+            impl, fold = "fold", impl
+        if not name or impl not in IMPLS or (fold and not fold.isdigit()):
+            raise UserError(f"--layer {text!r}: expected NAME=IMPL or NAME=IMPL:FOLD, IMPL one of {', '.join(IMPLS)}")
+        layers[name] = LayerChoice(impl=impl, fold=int(fold) if fold else None)
+    return ScheduleOptions(
+        kernel=args.kernel, clocks_per_pixel=args.clocks_per_pixel, pixel_clock_mhz=args.pixel_clock,
+        pipeline=args.pipeline, layers=layers,
+    )  # fmt: skip
 
 
 def _rtl_check_frames(graph: Graph, directory: Path, count: int) -> np.ndarray:
@@ -256,7 +278,7 @@ def _rtl_options(args: argparse.Namespace) -> RtlOptions:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from lepton_hw.train.config import load_config
+    from lepton_hw.config import load_config
     from lepton_hw.train.run import train
 
     config = load_config(args.config)
@@ -273,8 +295,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_dataset(args: argparse.Namespace) -> int:
+    from lepton_hw.config import load_config
     from lepton_hw.fsutil import atomic_output_dir, refuse_existing
-    from lepton_hw.train.config import load_config
     from lepton_hw.train.datasets import export_png, load_dataset
 
     config = load_config(args.config)
@@ -383,6 +405,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--board", required=True, help="a board id (`lepton-hw boards` lists them)")
     p.add_argument("--kernel", default="da", choices=KERNELS,
                    help="multiplies: da = da4ml shift-add graphs (default), mac = plain multiplies (DSPs)")  # fmt: skip
+    p.add_argument("--pipeline", type=int, default=1, metavar="N", choices=range(0, 9),
+                   help="adder levels between pipeline registers, 0-8 (default 1; 0: no registers inside layers)")  # fmt: skip
+    p.add_argument("--clocks-per-pixel", type=_positive_int, default=1, metavar="N",
+                   help="core clocks per camera pixel (default 1); more lets layers fold further")  # fmt: skip
+    p.add_argument("--pixel-clock", type=float, metavar="MHz", help="the camera's pixel rate, recorded in core.json")
+    p.add_argument("--layer", action="append", metavar="NAME=IMPL[:FOLD]",
+                   help="force a layer's implementation (da, mac, fold), e.g. logits=fold:4; repeatable")  # fmt: skip
     p.add_argument("--sim", default="verilator", choices=SIMULATORS, help="simulator for the check (default verilator)")
     p.add_argument("--frames", type=_positive_int, default=16, metavar="N",
                    help="frames simulated to check the core and measure its timing (default 16)")  # fmt: skip

@@ -15,7 +15,9 @@ Every multiply of the RTL backend goes through one module of the same shape::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -45,8 +47,9 @@ class Cmvm:
     out_width: int
     lo: tuple[int, ...]  # exact bounds of each output
     hi: tuple[int, ...]
-    adders: int  # da: da4ml's adder count; mac: products (non-zero weights)
+    adders: int  # da: da4ml's adder cost (adder bits); mac: products (non-zero weights)
     kernel: str
+    latency: int = 0  # clocks from x to y; 0: combinational (the module has no clk port)
 
 
 def column_bounds(weight: np.ndarray, in_type: FixedType) -> tuple[list[int], list[int]]:
@@ -60,23 +63,86 @@ def column_bounds(weight: np.ndarray, in_type: FixedType) -> tuple[list[int], li
     return lo, hi
 
 
-def build_cmvm(name: str, weight: np.ndarray, in_type: FixedType, kernel: str) -> Cmvm:
-    """The CMVM module ``name`` for the integer matrix ``weight`` (K inputs, F outputs)."""
+class Pipeline:
+    """Pipeline registers every ``levels`` adder levels (0: none), as a value is seen in later stages.
+
+    A value defined at adder level d (inputs: level 0) is computed in stage ``(d - 1) // levels``;
+    a consumer in a later stage reads it through a chain of registers, one per stage boundary
+    (``name_s1``, ``name_s2``...). The registers have no enable and no reset: a pipeline delays
+    every value by the same number of clocks, and the caller delays the valid flag to match."""
+
+    def __init__(self, levels: int, reserve: Callable[[str], None] | None = None) -> None:
+        self.levels = levels
+        self.reserve = reserve  # told every register name made (the top module keeps its names unique)
+        self.stage_of: dict[str, int] = {}
+        self.level_of: dict[str, int] = {}
+        self.widths: dict[str, int] = {}
+        self.declarations: list[str] = []
+        self.assignments: dict[int, list[str]] = {}  # stage -> register assignments at its end
+
+    def stage(self, level: int) -> int:
+        return 0 if self.levels == 0 or level <= 0 else (level - 1) // self.levels
+
+    def define(self, name: str, width: int, level: int) -> str:
+        self.stage_of[name], self.widths[name], self.level_of[name] = self.stage(level), width, level
+        return name
+
+    def last_stage(self, names: list[str]) -> int:
+        return max((self.stage_of[n] for n in names if n in self.stage_of), default=0)
+
+    def at(self, name: str, stage: int) -> str:
+        """``name`` as seen in ``stage`` (registered once per stage boundary since its own)."""
+        own = self.stage_of[name]
+        if stage <= own:
+            return name
+        previous = self.at(name, stage - 1)
+        registered = f"{name}_s{stage}"
+        if registered not in self.widths:
+            if self.reserve is not None:
+                self.reserve(registered)
+            self.widths[registered], self.stage_of[registered] = self.widths[name], stage
+            # signed: comparisons of a registered copy must compare as the value did (only the
+            # top module compares; elsewhere values are sliced and concatenated, where it is moot)
+            self.declarations.append(f"    reg signed [{self.widths[name] - 1}:0] {registered};")
+            self.assignments.setdefault(stage - 1, []).append(f"        {registered} <= {previous};")
+        return registered
+
+    def registers(self) -> list[str]:
+        lines = list(self.declarations)
+        for stage in sorted(self.assignments):
+            lines += ["    always @(posedge clk) begin", *self.assignments[stage], "    end"]
+        return lines
+
+
+def build_cmvm(name: str, weight: np.ndarray, in_type: FixedType, kernel: str, pipeline: int = 0) -> Cmvm:
+    """The CMVM module ``name`` for the integer matrix ``weight`` (K inputs, F outputs).
+
+    ``pipeline`` > 0 puts registers every ``pipeline`` adder levels and on the outputs."""
     if kernel not in KERNELS:
         raise UnsupportedLayerError(f"unknown kernel {kernel!r}; accepted: {', '.join(KERNELS)}")
     weight = np.asarray(weight).astype(object)
     n_in, n_out = weight.shape
     lo, hi = column_bounds(weight, in_type)
     out_width = max(signed_bits(a, b) for a, b in zip(lo, hi, strict=True))
+    pipe = Pipeline(pipeline)
+    if kernel == "da" and np.count_nonzero(weight) > 0:
+        outputs, body, adders = _da_body(name, weight, in_type, out_width, pipe)
+    else:
+        outputs, body = _mac_body(weight, in_type, out_width, pipe)
+        adders = int(np.count_nonzero(weight))
+    # Every output leaves through the same number of registers (at least one when pipelined).
+    levels = [pipe.stage_of[o] for o in outputs if o in pipe.stage_of]
+    latency = (max(levels, default=0) + 1) if pipeline else 0
+    for f, out in enumerate(outputs):
+        value = pipe.at(out, latency) if out in pipe.stage_of else out
+        body.append(f"    assign y[{(f + 1) * out_width - 1}:{f * out_width}] = {value};")
+    clock = "    input wire clk,\n" if latency else ""
     header = (
-        f"// {name}: y = x @ W, {n_in} inputs ({in_type}, raw) x {n_out} outputs, kernel {kernel}\n"
-        f"module {name} (\n    input wire [{n_in * in_type.width - 1}:0] x,\n"
+        f"// {name}: y = x @ W, {n_in} inputs ({in_type}, raw) x {n_out} outputs, kernel {kernel}"
+        + (f", {latency} clock(s) of latency" if latency else "")
+        + f"\nmodule {name} (\n{clock}    input wire [{n_in * in_type.width - 1}:0] x,\n"
         f"    output wire [{n_out * out_width - 1}:0] y\n);\n"
     )
-    if kernel == "da" and np.count_nonzero(weight) > 0:
-        body, adders = _da_body(name, weight, in_type, out_width)
-    else:
-        body, adders = _mac_body(weight, in_type, out_width), int(np.count_nonzero(weight))
     used = [k for k in range(n_in) if any(weight[k])]
     waiver = ""
     if len(used) < n_in:  # pruned inputs: their bits of x are unused on purpose
@@ -89,8 +155,18 @@ def build_cmvm(name: str, weight: np.ndarray, in_type: FixedType, kernel: str) -
                 "",
             ]
         )
-    verilog = header + waiver + body + "endmodule\n"
-    return Cmvm(name, verilog, n_in, in_type.width, n_out, out_width, tuple(lo), tuple(hi), adders, kernel)
+    lines = [
+        "    // Each value keeps the low bits its exact interval needs: the higher bits of its",
+        "    // operands are unused on purpose.",
+        "    // verilator lint_off UNUSEDSIGNAL",
+        *body,
+        *pipe.registers(),
+        "    // verilator lint_on UNUSEDSIGNAL",
+    ]
+    verilog = header + waiver + "\n".join(lines) + "\nendmodule\n"
+    return Cmvm(
+        name, verilog, n_in, in_type.width, n_out, out_width, tuple(lo), tuple(hi), adders, kernel, latency
+    )
 
 
 def _input_expr(k: int, in_type: FixedType, width: int) -> str:
@@ -103,31 +179,50 @@ def _input_expr(k: int, in_type: FixedType, width: int) -> str:
     return f"$signed({{{{{width - w}{{{fill}}}}}, {bits}}})"
 
 
-def _mac_body(weight: np.ndarray, in_type: FixedType, yw: int) -> str:
+def _mac_body(weight: np.ndarray, in_type: FixedType, yw: int, pipe: Pipeline) -> tuple[list[str], list[str]]:
+    """One constant product per non-zero weight (level 1), summed by a balanced adder tree."""
     lines = []
     n_in, n_out = weight.shape
     for k in range(n_in):
         if any(weight[k]):
             lines.append(f"    wire signed [{yw - 1}:0] x{k} = {_input_expr(k, in_type, yw)};")
+    outputs = []
     for f in range(n_out):
-        terms = [f"x{k} * {literal(int(weight[k, f]), yw)}" for k in range(n_in) if weight[k, f] != 0]
-        total = " + ".join(terms) if terms else f"{yw}'sd0"
-        lines.append(f"    assign y[{(f + 1) * yw - 1}:{f * yw}] = {total};")
-    return "\n".join(lines) + "\n"
+        terms = []
+        for k in range(n_in):
+            if weight[k, f] != 0:
+                product = f"p{k}_{f}"
+                lines.append(f"    wire signed [{yw - 1}:0] {product} = x{k} * {literal(int(weight[k, f]), yw)};")
+                pipe.define(product, yw, 1)
+                terms.append((product, 1))
+        if not terms:
+            outputs.append(f"{yw}'d0")
+            continue
+        outputs.append(adder_tree(pipe, lines, f"s{f}", terms, yw))
+    return outputs, lines
 
 
-def _da_body(name: str, weight: np.ndarray, in_type: FixedType, yw: int) -> tuple[str, int]:
-    """da4ml's adder graph for ``x @ weight``, written as one flat ``assign`` per adder.
+def adder_tree(pipe: Pipeline, lines: list[str], base: str, terms: list[tuple[str, int]], width: int) -> str:
+    """Sum of ``terms`` ((wire, adder level) pairs, each a signed ``width``-bit wire), pairwise by level.
 
-    da4ml's own Verilog instantiates a module per adder; flat assigns compute the same bits and
-    make Verilator's C++ several times smaller (its build time is most of an RTL test's time).
-    Every value is kept as a two's-complement integer of its exact interval's grid: op i holds
-    ``value_i * 2**f_i`` in ``w_i`` bits (da4ml's minimal k, i, f, plus a sign bit when unsigned),
-    and an adder ``v0 +/- v1 * 2**data`` becomes shifts of the two operands onto op i's grid, each
-    cut to ``w_i`` bits, then one add: exact, because the result fits ``w_i`` bits.
-    """
+    Returns the wire of the sum, defined in ``pipe`` at its level. ``width`` must hold every partial sum."""
+    level_terms = sorted(terms, key=lambda term: term[1])
+    n = 0
+    while len(level_terms) > 1:
+        (a, la), (b, lb) = level_terms[0], level_terms[1]
+        level = max(la, lb) + 1
+        stage = pipe.stage(level)
+        name = f"{base}_{n}"
+        n += 1
+        lines.append(f"    wire signed [{width - 1}:0] {name} = {pipe.at(a, stage)} + {pipe.at(b, stage)};")
+        pipe.define(name, width, level)
+        level_terms = sorted([*level_terms[2:], (name, level)], key=lambda term: term[1])
+    return level_terms[0][0]
+
+
+def da_solution(weight: np.ndarray, in_type: FixedType) -> Any:
+    """da4ml's adder graph (a CombLogic) for ``x @ weight`` on raw integers of ``in_type``."""
     from da4ml.trace import FixedVariableArrayInput, comb_trace
-    from da4ml.types import minimal_kif
 
     n_in = weight.shape[0]
     signed = int(in_type.signed)
@@ -135,11 +230,31 @@ def _da_body(name: str, weight: np.ndarray, in_type: FixedType, yw: int) -> tupl
     x = inp.quantize(
         np.full(n_in, signed, dtype=int), np.full(n_in, in_type.width - signed, dtype=int), np.zeros(n_in, dtype=int)
     )
-    solution = comb_trace(inp, x @ weight.astype(np.int64))
+    return comb_trace(inp, x @ np.asarray(weight).astype(np.int64))
+
+
+def _da_body(
+    name: str, weight: np.ndarray, in_type: FixedType, yw: int, pipe: Pipeline
+) -> tuple[list[str], list[str], int]:
+    """da4ml's adder graph for ``x @ weight``, written as one flat ``assign`` per adder.
+
+    da4ml's own Verilog instantiates a module per adder; flat assigns compute the same bits and
+    make Verilator's C++ several times smaller (its build time is most of an RTL test's time).
+    Every value is kept as a two's-complement integer of its exact interval's grid: op i holds
+    ``value_i * 2**f_i`` in ``w_i`` bits (da4ml's minimal k, i, f, plus a sign bit when unsigned),
+    and an adder ``v0 +/- v1 * 2**data`` becomes shifts of the two operands onto op i's grid, each
+    cut to ``w_i`` bits, then one add: exact, because the result fits ``w_i`` bits. An op's adder
+    level (inputs 0, an adder or a negation one more than its deepest operand) places it in a
+    pipeline stage. Returns the output wires, the lines and da4ml's adder cost.
+    """
+    from da4ml.types import minimal_kif
+
+    solution = da_solution(weight, in_type)
     if any(shift != 0 for shift in solution.inp_shifts):  # pragma: no cover - integer inputs are not scaled
         raise AssertionError(f"{name}: da4ml scaled the inputs: {solution.inp_shifts}")
     widths: dict[int, int] = {}  # op -> bits of its signed wire
     fracs: dict[int, int] = {}  # op -> its grid: value = raw * 2**-frac
+    levels: dict[int, int] = {}
     lines: list[str] = []
     for i, op in enumerate(solution.ops):
         if solution.ref_count[i] == 0:
@@ -148,40 +263,45 @@ def _da_body(name: str, weight: np.ndarray, in_type: FixedType, yw: int) -> tupl
         width = int(keep_negative) + integers + fractional + (0 if keep_negative else 1)
         widths[i], fracs[i] = width, fractional
         if op.opcode == -1:  # an input: its raw integer
+            level = 0
             value = _resize(f"x[{(op.id0 + 1) * in_type.width - 1}:{op.id0 * in_type.width}]",
                             in_type.width, bool(in_type.signed), fractional, width)  # fmt: skip
         elif op.opcode in (0, 1):  # v0 +/- v1 * 2**data
-            a = _resize(f"v{op.id0}", widths[op.id0], True, fractional - fracs[op.id0], width)
-            b = _resize(f"v{op.id1}", widths[op.id1], True, op.data + fractional - fracs[op.id1], width)
+            level = max(levels[op.id0], levels[op.id1]) + 1
+            stage = pipe.stage(level)
+            a = _resize(pipe.at(f"v{op.id0}", stage), widths[op.id0], True, fractional - fracs[op.id0], width)
+            b = _resize(pipe.at(f"v{op.id1}", stage), widths[op.id1], True, op.data + fractional - fracs[op.id1], width)
             value = f"{a} {'+' if op.opcode == 0 else '-'} {b}"
         elif op.opcode in (3, -3):  # (+/-v0) on op i's grid, rounded down (da4ml: TRN, WRAP)
-            source, source_width = f"v{op.id0}", widths[op.id0]
+            level = levels[op.id0] + (op.opcode == -3)
+            source, source_width = pipe.at(f"v{op.id0}", pipe.stage(level)), widths[op.id0]
             if op.opcode == -3:  # negate at full precision first
+                negated = _resize(source, widths[op.id0], True, 0, source_width + 1)
                 source, source_width = f"n{i}", widths[op.id0] + 1
-                negated = _resize(f"v{op.id0}", widths[op.id0], True, 0, source_width)
                 lines.append(f"    wire [{source_width - 1}:0] {source} = {source_width}'d0 - {negated};")
             value = _resize(source, source_width, True, fractional - fracs[op.id0], width)
         elif op.opcode == 5:  # a constant
+            level = 0
             value = literal(int(op.data), width)
         else:  # pragma: no cover - a constant matrix multiply uses inputs, adders and constants
             raise AssertionError(f"{name}: da4ml opcode {op.opcode} in a constant-matrix multiply")
+        levels[i] = level
+        pipe.define(f"v{i}", width, level)
         lines.append(f"    wire [{width - 1}:0] v{i} = {value};")
+    outputs = []
     for f in range(weight.shape[1]):
-        target = f"y[{(f + 1) * yw - 1}:{f * yw}]"
         idx = solution.out_idxs[f]
         if idx < 0 or idx not in widths:
-            lines.append(f"    assign {target} = {yw}'d0;")
+            outputs.append(f"{yw}'d0")
             continue
-        value = _resize(f"v{idx}", widths[idx], True, solution.out_shifts[f] - fracs[idx], yw)
+        level = levels[idx] + int(bool(solution.out_negs[f]))
+        source = pipe.at(f"v{idx}", pipe.stage(level))
+        value = _resize(source, widths[idx], True, solution.out_shifts[f] - fracs[idx], yw)
         negate = f"{yw}'d0 - " if solution.out_negs[f] else ""
-        lines.append(f"    assign {target} = {negate}{value};")
-    waiver = [
-        "    // Each adder keeps the low bits its exact interval needs: the higher bits of its",
-        "    // operands are unused on purpose.",
-        "    // verilator lint_off UNUSEDSIGNAL",
-    ]
-    body = "\n".join(waiver + lines + ["    // verilator lint_on UNUSEDSIGNAL"]) + "\n"
-    return body, int(solution.cost)
+        lines.append(f"    wire [{yw - 1}:0] o{f} = {negate}{value};")
+        pipe.define(f"o{f}", yw, level)
+        outputs.append(f"o{f}")
+    return outputs, lines, int(solution.cost)
 
 
 def _resize(bits: str, width: int, signed: bool, shift: int, target: int) -> str:

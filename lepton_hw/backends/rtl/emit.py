@@ -2,14 +2,18 @@
 
 The core is a chain of streams. A stream carries either map elements (one pixel position of a
 feature map, all channels side by side, at most one per clock, in raster order) or whole
-vectors (after Flatten). Every stage registers its output, so a stage's logic is one
-multiply (or reduction) plus one cast deep. The stages:
+vectors (after Flatten). Every layer registers its output; inside a layer, pipeline registers
+every ``schedule.options.pipeline`` adder levels (:class:`~lepton_hw.backends.rtl.cmvm.Pipeline`)
+keep the longest path short, and the layer's valid flag is delayed to match. The stages:
 
 - Input: the framer's pixels, one lane per channel, cut to the input type's width.
 - Conv2D, MaxPool2D, AvgPool2D: ``lepton_window`` (line buffers, sliding window, padding
-  flags), then the multiply or reduction over the window.
+  flags), then the multiply (as the schedule says: a full-rate graph or a folded MAC) or the
+  reduction over the window.
 - ReLU, Requantize: one cast per element.
-- Flatten (and the end of a map network): a shift register that collects a frame's
+- Dense after a feature map, folded: the map's positions go straight into the folded MAC, which
+  accumulates them with each position's weights (no collecting).
+- Flatten otherwise (and the end of a map network): a shift register that collects a frame's
   elements; its vector is valid for one clock after the frame's last element.
 - Dense: one multiply of the vector.
 
@@ -24,7 +28,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lepton_hw.backends.rtl.cmvm import Cmvm, build_cmvm, literal, signed_bits
+from lepton_hw.backends.rtl.cmvm import Cmvm, Pipeline, build_cmvm, literal, signed_bits
+from lepton_hw.backends.rtl.fold import Fold, build_fold
 from lepton_hw.backends.rtl.layout import CoreLayout, window_schedule
 from lepton_hw.ir.fixed import FixedType
 from lepton_hw.ir.graph import (
@@ -39,6 +44,7 @@ from lepton_hw.ir.graph import (
     same_padding,
     window_counts,
 )
+from lepton_hw.schedule import LayerPlan, Schedule, needs_collect
 
 RESULT_QUEUE_DEPTH = 2  # results the core holds while the output is stalled
 
@@ -91,6 +97,29 @@ class Module:
     def add(self, *lines: str) -> None:
         self.lines.extend(lines)
 
+    def pipeline(self, levels: int) -> Pipeline:
+        """Pipeline registers for one layer's logic, named uniquely in this module."""
+        return Pipeline(levels, reserve=self.names.add)
+
+    def delay(self, base: str, valid: str, clocks: int) -> str:
+        """``valid`` delayed by ``clocks`` (reset to 0)."""
+        if clocks == 0:
+            return valid
+        name = self.name(f"{base}_valid_d")
+        shift = valid if clocks == 1 else f"{{{name}[{clocks - 2}:0], {valid}}}"
+        self.add(
+            f"    reg [{clocks - 1}:0] {name};",
+            f"    always @(posedge clk) {name} <= rst ? {clocks}'d0 : {shift};",
+        )
+        return f"{name}[{clocks - 1}]"
+
+    def finish(self, base: str, pipe: Pipeline, valid: str, values: list[str]) -> tuple[str, list[str]]:
+        """Bring a layer's values to its last pipeline stage; the valid flag delayed to match."""
+        stage = pipe.last_stage(values)
+        values = [pipe.at(v, stage) if v in pipe.stage_of else v for v in values]
+        self.add(*pipe.registers())
+        return self.delay(base, valid, stage), values
+
 
 def value_of(bits: str, t: FixedType, width: int) -> str:
     """Raw bits of type ``t`` as a signed ``width``-bit expression (width > t.width when unsigned)."""
@@ -124,16 +153,27 @@ def _round_up(rounding: str, flags: dict[str, str]) -> str:
     return re.sub(r"\b(inexact|negative|above|at_half|odd)\b", lambda w: flags[w.group(1)], ROUND_UP[rounding])
 
 
-def emit_cast(m: Module, base: str, src: str, src_width: int, src_frac: int, dst: FixedType) -> str:
+def emit_cast(
+    m: Module, base: str, src: str, src_width: int, src_frac: int, dst: FixedType, pipe: Pipeline | None = None
+) -> str:  # fmt: skip
     """Wires casting the signed ``src`` (``src_width`` bits, ``src_frac`` fractional) to ``dst``.
 
     Returns the name of a ``dst.width``-bit wire of raw bits, as ``FixedType.convert`` computes.
+    With ``pipe``, ``src`` is a value defined in it; the rounding adder and the saturation each
+    take one adder level (the rounding flags compare with constants: plain logic).
     """
+    pipe = pipe or Pipeline(0)
+    if src not in pipe.stage_of:
+        pipe.define(src, src_width, 0)
+    level = pipe.level_of[src]
     shift = src_frac - dst.frac
     if shift > 0:
+        level += 1
+        stage = pipe.stage(level)
+        source = pipe.at(src, stage)
         ext = max(src_width, shift + 2)
         a = m.name(f"{base}_a")
-        m.add(f"    wire signed [{ext - 1}:0] {a} = {_sext(src, src_width, ext)};")
+        m.add(f"    wire signed [{ext - 1}:0] {a} = {_sext(source, src_width, ext)};")
         fw = ext - shift
         floor = m.name(f"{base}_floor")
         m.add(f"    wire signed [{fw - 1}:0] {floor} = {a}[{ext - 1}:{shift}];")
@@ -154,24 +194,28 @@ def emit_cast(m: Module, base: str, src: str, src_width: int, src_frac: int, dst
         rw = fw + 1
         rounded = m.name(f"{base}_round")
         m.add(f"    wire signed [{rw - 1}:0] {rounded} = {_sext(floor, fw, rw)} + {{{{{rw - 1}{{1'b0}}}}, {up}}};")
+        pipe.define(rounded, rw, level)
     elif shift < 0:
         rw = src_width - shift
         rounded = m.name(f"{base}_shift")
-        m.add(f"    wire signed [{rw - 1}:0] {rounded} = {{{src}, {-shift}'b0}};")
+        m.add(f"    wire signed [{rw - 1}:0] {rounded} = {{{pipe.at(src, pipe.stage(level))}, {-shift}'b0}};")
+        pipe.define(rounded, rw, level)
     else:
         rw, rounded = src_width, src
     # Overflow: compare at a width that holds both the value and the type's bounds.
-    zw = max(rw, dst.width + 1)
-    z = m.name(f"{base}_z")
-    m.add(f"    wire signed [{zw - 1}:0] {z} = {_sext(rounded, rw, zw)};")
-    out = m.name(f"{base}_q")
     lo = dst.lowest_raw if dst.overflow == "SAT_SYM" else dst.min_raw
     hi = dst.max_raw
     fits_lo = -(1 << (rw - 1)) >= lo  # the value can't go below the bound
     fits_hi = (1 << (rw - 1)) - 1 <= hi
+    out = m.name(f"{base}_q")
     if dst.overflow == "WRAP" or (fits_lo and fits_hi):
-        m.add(f"    wire [{dst.width - 1}:0] {out} = {z}[{dst.width - 1}:0];")
+        m.add(f"    wire [{dst.width - 1}:0] {out} = {pipe.at(rounded, pipe.stage(level))}[{dst.width - 1}:0];")
+        pipe.define(out, dst.width, level)
         return out
+    level += 1
+    zw = max(rw, dst.width + 1)
+    z = m.name(f"{base}_z")
+    m.add(f"    wire signed [{zw - 1}:0] {z} = {_sext(pipe.at(rounded, pipe.stage(level)), rw, zw)};")
     below, above = f"({z} < {literal(lo, zw)})", f"({z} > {literal(hi, zw)})"
     sat = m.name(f"{base}_sat")
     if dst.overflow == "SAT_ZERO":
@@ -179,6 +223,7 @@ def emit_cast(m: Module, base: str, src: str, src_width: int, src_frac: int, dst
     else:  # SAT, SAT_SYM
         m.add(f"    wire signed [{zw - 1}:0] {sat} = {above} ? {literal(hi, zw)} : {below} ? {literal(lo, zw)} : {z};")
     m.add(f"    wire [{dst.width - 1}:0] {out} = {sat}[{dst.width - 1}:0];")
+    pipe.define(out, dst.width, level)
     return out
 
 
@@ -194,35 +239,49 @@ class Network:
     """The generated Verilog of a network: the top module and the multipliers it uses."""
 
     top: str
-    cmvms: tuple[Cmvm, ...]
+    cmvms: tuple[Cmvm | Fold, ...]
     layout: CoreLayout
+    stages: dict[str, int]  # clocks from a layer's input to its registered output
 
 
-def emit_network(graph: Graph, layout: CoreLayout, kernel: str) -> Network:
+def emit_network(graph: Graph, layout: CoreLayout, schedule: Schedule, clocks_per_pixel: int = 1) -> Network:
     m = Module()
-    cmvms: list[Cmvm] = []
+    cmvms: list[Cmvm | Fold] = []
+    stages: dict[str, int] = {}
+    levels = schedule.options.pipeline
     stream = _input_stream(m, graph, layout)
-    for node in graph.nodes[1:]:
+    nodes = graph.nodes
+    for index, node in enumerate(nodes[1:], start=1):
         base = m.name(node.name)
         m.add("", f"    // ---- {node.name}: {node.op} -> {node.shape} {node.type}")
+        before = len(m.lines)
         if isinstance(node, Conv2D):
-            stream = _conv(m, base, node, stream, kernel, cmvms)
+            stream, clocks = _conv(m, base, node, stream, schedule.plan(node.name), levels, cmvms)
         elif isinstance(node, Dense):
-            if stream.frame is not None:
+            plan = schedule.plan(node.name)
+            if stream.frame is not None and needs_collect(plan):
                 stream = _collect(m, f"{base}_in", stream)
-            stream = _dense(m, base, node, stream, kernel, cmvms)
+            stream, clocks = _dense(m, base, node, stream, plan, levels, cmvms)
         elif isinstance(node, (MaxPool2D, AvgPool2D)):
-            stream = _pool(m, base, node, stream)
+            stream, clocks = _pool(m, base, node, stream, levels)
         elif isinstance(node, (ReLU, Requantize)):
-            stream = _elementwise(m, base, node, stream)
+            stream, clocks = _elementwise(m, base, node, stream, levels)
         elif isinstance(node, Flatten):
-            stream = _collect(m, base, stream)
+            following = nodes[index + 1] if index + 1 < len(nodes) else None
+            if isinstance(following, Dense) and not needs_collect(schedule.plan(following.name)):
+                m.add("    // the map goes on position by position: the next layer accumulates it as it arrives")
+                stream = Stream(stream.valid, stream.data, stream.count, node.type, stream.frame)
+                clocks = 0
+            else:
+                stream, clocks = _collect(m, base, stream), 1
         else:  # pragma: no cover - check_supported refuses the rest
             raise AssertionError(node.op)
+        stages[node.name] = clocks
+        assert len(m.lines) >= before
     if stream.frame is not None:  # a network ending on a feature map sends all of it
         stream = _collect(m, "result_in", stream)
-    _result(m, stream, layout)
-    return Network(_top_module(m, layout), tuple(cmvms), layout)
+    stages["argmax"] = _result(m, stream, layout, levels)
+    return Network(_top_module(m, layout, clocks_per_pixel), tuple(cmvms), layout, stages)
 
 
 def _input_stream(m: Module, graph: Graph, layout: CoreLayout) -> Stream:
@@ -251,6 +310,16 @@ def _register(m: Module, base: str, valid_in: str, values: list[str], t: FixedTy
     return Stream(valid, data, len(values), t, frame)
 
 
+def _elements(m: Module, base: str, stream: Stream, pipe: Pipeline) -> list[str]:
+    """The stream's values as named wires of its type, defined at level 0 in ``pipe``."""
+    names = []
+    for i in range(stream.count):
+        name = m.name(f"{base}_e{i}")
+        m.add(f"    wire [{stream.type.width - 1}:0] {name} = {stream.element(i)};")
+        names.append(pipe.define(name, stream.type.width, 0))
+    return names
+
+
 def _window(m: Module, base: str, node: Conv2D | MaxPool2D | AvgPool2D, stream: Stream) -> tuple[str, str, str, str]:
     """Instantiate lepton_window for a conv or pool node; returns valid, window, row_ok, col_ok."""
     assert stream.frame is not None
@@ -275,7 +344,9 @@ def _window(m: Module, base: str, node: Conv2D | MaxPool2D | AvgPool2D, stream: 
     return valid, win, rows, cols
 
 
-def _conv(m: Module, base: str, node: Conv2D, stream: Stream, kernel: str, cmvms: list[Cmvm]) -> Stream:
+def _conv(
+    m: Module, base: str, node: Conv2D, stream: Stream, plan: LayerPlan, levels: int, cmvms: list[Cmvm | Fold]
+) -> tuple[Stream, int]:  # fmt: skip
     kh, kw = node.kernel_size
     valid, win, rows, cols = _window(m, base, node, stream)
     c, w = stream.count, stream.type.width
@@ -296,32 +367,56 @@ def _conv(m: Module, base: str, node: Conv2D, stream: Stream, kernel: str, cmvms
         m.add(f"    assign {x} = {win};")
         m.add(f"    wire {base}_unused_flags = ^{{{rows}, {cols}}};  // no padding: every element is inside")
     weight = node.weight.reshape(-1, node.weight.shape[-1])
-    values = _affine(m, base, node, x, weight, stream.type, kernel, cmvms)
-    return _register(m, base, valid, values, node.type, (node.shape[0], node.shape[1]))
+    values_valid, values, clocks = _affine(m, base, node, valid, x, weight, stream.type, plan, levels, cmvms)
+    out = _register(m, base, values_valid, values, node.type, (node.shape[0], node.shape[1]))
+    return out, 1 + clocks + 1  # window, multiply and cast, output register
 
 
-def _dense(m: Module, base: str, node: Dense, stream: Stream, kernel: str, cmvms: list[Cmvm]) -> Stream:
-    values = _affine(m, base, node, stream.data, node.weight, stream.type, kernel, cmvms)
-    return _register(m, base, stream.valid, values, node.type, None)
+def _dense(
+    m: Module, base: str, node: Dense, stream: Stream, plan: LayerPlan, levels: int, cmvms: list[Cmvm | Fold]
+) -> tuple[Stream, int]:  # fmt: skip
+    values_valid, values, clocks = _affine(
+        m, base, node, stream.valid, stream.data, node.weight, stream.type, plan, levels, cmvms
+    )
+    return _register(m, base, values_valid, values, node.type, None), clocks + 1
 
 
 def _affine(
-    m: Module, base: str, node: Conv2D | Dense, x: str, weight: np.ndarray, in_type: FixedType, kernel: str,
-    cmvms: list[Cmvm],
-) -> list[str]:  # fmt: skip
-    """x @ weight + bias, cast to the node's type: one raw-bits wire per output."""
-    cmvm = build_cmvm(f"{base}_cmvm", weight, in_type, kernel)
-    cmvms.append(cmvm)
-    yw = cmvm.out_width
+    m: Module, base: str, node: Conv2D | Dense, valid: str, x: str, weight: np.ndarray, in_type: FixedType,
+    plan: LayerPlan, levels: int, cmvms: list[Cmvm | Fold],
+) -> tuple[str, list[str], int]:  # fmt: skip
+    """x @ weight + bias, cast to the node's type: the valid flag and one raw-bits wire per output, and
+    the clocks from ``valid`` to them (for a folded layer: from the last input's arrival)."""
     y = m.name(f"{base}_y")
-    m.add(f"    wire [{cmvm.n_out * yw - 1}:0] {y};", f"    {cmvm.name} {base}_mul (.x({x}), .y({y}));")
+    if plan.impl == "fold":
+        fold = build_fold(f"{base}_fold", weight, in_type, plan.inputs, plan.fold, plan.positions, levels)
+        cmvms.append(fold)
+        multiply: Cmvm | Fold = fold
+        y_valid = m.name(f"{base}_y_valid")
+        m.add(
+            f"    wire {y_valid};",
+            f"    wire [{fold.n_out * fold.out_width - 1}:0] {y};",
+            f"    {fold.name} {base}_mul (.clk(clk), .rst(rst), .in_valid({valid}), .in_data({x}),",
+            f"        .out_valid({y_valid}), .out_data({y}));",
+        )
+        clocks = plan.fold - 1 + fold.latency
+    else:
+        cmvm = build_cmvm(f"{base}_cmvm", weight, in_type, plan.impl, levels)
+        cmvms.append(cmvm)
+        multiply = cmvm
+        clock = ".clk(clk), " if cmvm.latency else ""
+        m.add(f"    wire [{cmvm.n_out * cmvm.out_width - 1}:0] {y};", f"    {cmvm.name} {base}_mul ({clock}.x({x}), .y({y}));")
+        y_valid = m.delay(f"{base}_y", valid, cmvm.latency)
+        clocks = cmvm.latency
+    yw = multiply.out_width
+    pipe = m.pipeline(levels)
     product_frac = in_type.frac + node.weight_type.frac
     frac = max(product_frac, node.bias_type.frac)
     sums = []
-    for f in range(cmvm.n_out):
+    for f in range(multiply.n_out):
         scale_y, scale_b = frac - product_frac, frac - node.bias_type.frac
         bias = int(node.bias[f]) << scale_b
-        lo, hi = (cmvm.lo[f] << scale_y) + bias, (cmvm.hi[f] << scale_y) + bias
+        lo, hi = (multiply.lo[f] << scale_y) + bias, (multiply.hi[f] << scale_y) + bias
         sw = max(signed_bits(lo, hi), yw + scale_y, signed_bits(bias, bias)) + 1
         s, y_f = m.name(f"{base}_sum{f}"), m.name(f"{base}_y{f}")
         shifted = (
@@ -331,26 +426,31 @@ def _affine(
             f"    wire signed [{yw - 1}:0] {y_f} = {y}[{(f + 1) * yw - 1}:{f * yw}];",
             f"    wire signed [{sw - 1}:0] {s} = {shifted} + {literal(bias, sw)};",
         )
-        sums.append(emit_cast(m, f"{base}_o{f}", s, sw, frac, node.type))
-    return sums
+        pipe.define(s, sw, 1)
+        sums.append(emit_cast(m, f"{base}_o{f}", s, sw, frac, node.type, pipe))
+    out_valid, values = m.finish(base, pipe, y_valid, sums)
+    return out_valid, values, clocks + pipe.last_stage(sums)
 
 
-def _elementwise(m: Module, base: str, node: ReLU | Requantize, stream: Stream) -> Stream:
+def _elementwise(m: Module, base: str, node: ReLU | Requantize, stream: Stream, levels: int) -> tuple[Stream, int]:
     t = stream.type
+    pipe = m.pipeline(levels)
     values = []
-    for i in range(stream.count):
+    for i, element in enumerate(_elements(m, base, stream, pipe)):
         v = m.name(f"{base}_v{i}")
         sw = storage_bits(t)
-        source = value_of(stream.element(i), t, sw)
+        source = value_of(element, t, sw)
         if isinstance(node, ReLU) and t.signed:
-            m.add(f"    wire signed [{sw - 1}:0] {v} = {stream.sign_bit(i)} ? {sw}'sd0 : {source};")
+            m.add(f"    wire signed [{sw - 1}:0] {v} = {element}[{t.width - 1}] ? {sw}'sd0 : {source};")
         else:
             m.add(f"    wire signed [{sw - 1}:0] {v} = {source};")
-        values.append(emit_cast(m, f"{base}_o{i}", v, sw, t.frac, node.type))
-    return _register(m, base, stream.valid, values, node.type, stream.frame)
+        pipe.define(v, sw, 0)
+        values.append(emit_cast(m, f"{base}_o{i}", v, sw, t.frac, node.type, pipe))
+    valid, values = m.finish(base, pipe, stream.valid, values)
+    return _register(m, base, valid, values, node.type, stream.frame), pipe.last_stage(values) + 1
 
 
-def _pool(m: Module, base: str, node: MaxPool2D | AvgPool2D, stream: Stream) -> Stream:
+def _pool(m: Module, base: str, node: MaxPool2D | AvgPool2D, stream: Stream, levels: int) -> tuple[Stream, int]:
     assert stream.frame is not None
     ph, pw = node.pool_size
     valid, win, rows, cols = _window(m, base, node, stream)
@@ -359,6 +459,7 @@ def _pool(m: Module, base: str, node: MaxPool2D | AvgPool2D, stream: Stream) -> 
     sw = storage_bits(t)
     counts = window_counts(stream.frame, node.pool_size, node.strides, node.padding)
     whole = bool((counts == ph * pw).all())
+    pipe = m.pipeline(levels)
     values = []
     for ch in range(c):
         elements = []
@@ -367,16 +468,25 @@ def _pool(m: Module, base: str, node: MaxPool2D | AvgPool2D, stream: Stream) -> 
                 lo = (i * pw + j) * ew + ch * t.width
                 elements.append((i, j, value_of(f"{win}[{lo + t.width - 1}:{lo}]", t, sw)))
         if isinstance(node, MaxPool2D):
-            best = ""
+            # A tree of maxima; padding never wins (it counts as the type's minimum, and each window
+            # holds at least one element of the frame), so the tree equals the max over the frame's elements.
+            terms = []
             for n, (i, j, e) in enumerate(elements):
-                cur = m.name(f"{base}_max{ch}_{n}")
+                cur = m.name(f"{base}_in{ch}_{n}")
                 ok = "1'b1" if whole else f"({rows}[{i}] && {cols}[{j}])"
-                if not best:  # padding never wins: each window holds at least one element of the frame
-                    m.add(f"    wire signed [{sw - 1}:0] {cur} = {ok} ? {e} : {literal(t.min_raw, sw)};")
-                else:
-                    m.add(f"    wire signed [{sw - 1}:0] {cur} = ({ok} && {e} > {best}) ? {e} : {best};")
-                best = cur
-            values.append(emit_cast(m, f"{base}_o{ch}", best, sw, t.frac, node.type))
+                m.add(f"    wire signed [{sw - 1}:0] {cur} = {ok} ? {e} : {literal(t.min_raw, sw)};")
+                terms.append(pipe.define(cur, sw, 0))
+            n = 0
+            while len(terms) > 1:
+                a, b = terms[0], terms[1]
+                level = max(pipe.level_of[a], pipe.level_of[b]) + 1
+                stage = pipe.stage(level)
+                a_at, b_at = pipe.at(a, stage), pipe.at(b, stage)
+                cur = m.name(f"{base}_max{ch}_{n}")
+                n += 1
+                m.add(f"    wire signed [{sw - 1}:0] {cur} = ({b_at} > {a_at}) ? {b_at} : {a_at};")
+                terms = [*terms[2:], pipe.define(cur, sw, level)]
+            values.append(emit_cast(m, f"{base}_o{ch}", terms[0], sw, t.frac, node.type, pipe))
         else:
             area = ph * pw
             tw = sw + area.bit_length() + 1
@@ -388,17 +498,27 @@ def _pool(m: Module, base: str, node: MaxPool2D | AvgPool2D, stream: Stream) -> 
                 m.add(f"    wire signed [{sw - 1}:0] {e} = {term};")
                 ext.append(_sext(e, sw, tw))
             m.add(f"    wire signed [{tw - 1}:0] {total} = {' + '.join(ext)};")
+            pipe.define(total, tw, 1)
             if whole and area & (area - 1) == 0:  # a power of two: the division is a shift
-                values.append(emit_cast(m, f"{base}_o{ch}", total, tw, t.frac + area.bit_length() - 1, node.type))
+                frac = t.frac + area.bit_length() - 1
+                values.append(emit_cast(m, f"{base}_o{ch}", total, tw, frac, node.type, pipe))
             else:
-                values.append(_divide(m, f"{base}_o{ch}", total, tw, t.frac, rows, cols, node))
+                values.append(_divide(m, f"{base}_o{ch}", total, tw, t.frac, rows, cols, node, pipe))
     if whole:
         m.add(f"    wire {base}_unused_flags = ^{{{rows}, {cols}}};  // no padding: every element is inside")
-    return _register(m, base, valid, values, node.type, (node.shape[0], node.shape[1]))
+    valid, values = m.finish(base, pipe, valid, values)
+    out = _register(m, base, valid, values, node.type, (node.shape[0], node.shape[1]))
+    return out, 1 + pipe.last_stage(values) + 1
 
 
-def _divide(m: Module, base: str, total: str, tw: int, frac: int, rows: str, cols: str, node: AvgPool2D) -> str:
-    """total / (elements inside the frame), cast to the node's type (FixedType.convert_ratio)."""
+def _divide(
+    m: Module, base: str, total: str, tw: int, frac: int, rows: str, cols: str, node: AvgPool2D, pipe: Pipeline
+) -> str:  # fmt: skip
+    """total / (elements inside the frame), cast to the node's type (FixedType.convert_ratio).
+
+    One combinational step (a divider): ``total`` is read in its own stage, where the window's
+    padding flags still hold."""
+    total = pipe.at(total, pipe.stage_of[total])
     dst = node.type
     ph, pw = node.pool_size
     shift = dst.frac - frac
@@ -438,7 +558,8 @@ def _divide(m: Module, base: str, total: str, tw: int, frac: int, rows: str, col
         f"    wire {up} = {expr};",
         f"    wire signed [{nw - 1}:0] {rounded} = {floor} + {{{{{nw - 1}{{1'b0}}}}, {up}}};",
     )
-    return emit_cast(m, base, rounded, nw, dst.frac, dst)
+    pipe.define(rounded, nw, pipe.level_of[total])
+    return emit_cast(m, base, rounded, nw, dst.frac, dst, pipe)
 
 
 def _collect(m: Module, base: str, stream: Stream) -> Stream:
@@ -468,42 +589,62 @@ def _collect(m: Module, base: str, stream: Stream) -> Stream:
     return Stream(valid, buf, n * stream.count, stream.type, None)
 
 
-def _result(m: Module, stream: Stream, layout: CoreLayout) -> None:
-    """Argmax (lowest index on a tie) and the 32-bit beats of the result packet."""
+def _result(m: Module, stream: Stream, layout: CoreLayout, levels: int) -> int:
+    """Argmax (lowest index on a tie) and the 32-bit beats of the result packet; returns its clocks.
+
+    The argmax is a tree of (value, index) pairs: the right one wins only when strictly greater,
+    and every index on the right is higher, so ties go to the lowest index as in a linear scan."""
     t = stream.type
     sw = storage_bits(t)
     n = stream.count
     iw = max((n - 1).bit_length(), 1)
-    best_v, best_i = None, None
-    beats = []
+    pipe = m.pipeline(levels)
+    logits, pairs = [], []
     for i in range(n):
         v = m.name(f"logit{i}")
         m.add(f"    wire signed [{sw - 1}:0] {v} = {value_of(stream.element(i), t, sw)};")
-        beats.append(_sext(v, sw, 32) if sw < 32 else v)
-        if best_v is None:
-            best_v, best_i = v, f"{iw}'d0"
-            continue
-        nv, ni = m.name(f"best_v{i}"), m.name(f"best_i{i}")
-        m.add(
-            f"    wire signed [{sw - 1}:0] {nv} = ({v} > {best_v}) ? {v} : {best_v};",
-            f"    wire [{iw - 1}:0] {ni} = ({v} > {best_v}) ? {iw}'d{i} : {best_i};",
-        )
-        best_v, best_i = nv, ni
+        logits.append(pipe.define(v, sw, 0))
+        index = m.name(f"index{i}")
+        m.add(f"    wire [{iw - 1}:0] {index} = {iw}'d{i};")
+        pairs.append((v, pipe.define(index, iw, 0)))
+    k = 0
+    while len(pairs) > 1:
+        merged = []
+        for j in range(0, len(pairs) - 1, 2):
+            (va, ia), (vb, ib) = pairs[j], pairs[j + 1]
+            level = max(pipe.level_of[va], pipe.level_of[vb]) + 1
+            stage = pipe.stage(level)
+            va, ia, vb, ib = (pipe.at(x, stage) for x in (va, ia, vb, ib))
+            nv, ni = m.name(f"best_v{k}"), m.name(f"best_i{k}")
+            k += 1
+            m.add(
+                f"    wire signed [{sw - 1}:0] {nv} = ({vb} > {va}) ? {vb} : {va};",
+                f"    wire [{iw - 1}:0] {ni} = ({vb} > {va}) ? {ib} : {ia};",
+            )
+            merged.append((pipe.define(nv, sw, level), pipe.define(ni, iw, level)))
+        if len(pairs) % 2:
+            merged.append(pairs[-1])
+        pairs = merged
+    best_v, best_i = pairs[0]
+    valid, values = m.finish("result", pipe, stream.valid, [best_i, *logits])
+    best_i, logits = values[0], values[1:]
+    beats = [_sext(v, sw, 32) if sw < 32 else v for v in logits]
     class_index = m.name("class_index")
     m.add(f"    wire [31:0] {class_index} = {{{32 - iw}'d0, {best_i}}};")
     m.add(
         "    reg res_valid;",
         f"    reg [{(n + 1) * 32 - 1}:0] res_data;",
         "    always @(posedge clk) begin",
-        f"        res_valid <= rst ? 1'b0 : {stream.valid};",
-        f"        if ({stream.valid}) res_data <= {{{', '.join(reversed(beats))}, {class_index}}};",
+        f"        res_valid <= rst ? 1'b0 : {valid};",
+        f"        if ({valid}) res_data <= {{{', '.join(reversed(beats))}, {class_index}}};",
         "    end",
     )
     if n == 1:
         m.add(f"    wire {m.name('unused_best')} = ^{best_v};")
+    return pipe.last_stage([best_i]) + 1
 
 
-def _top_module(m: Module, layout: CoreLayout) -> str:
+def _top_module(m: Module, layout: CoreLayout, clocks_per_pixel: int) -> str:
     header = f"""// lepton_core: {layout.summary}
 // Generated by lepton_hw from {layout.source}; do not edit (regenerate with `lepton-hw rtl`).
 //
@@ -537,7 +678,7 @@ module lepton_core (
 
     wire sof_ok, pix_valid, frame_start, frame_end, frame_bad, malformed;
     wire [{layout.tdata_bits - 1}:0] pix_data;
-    lepton_framer #(.H({layout.height}), .W({layout.width}), .DW({layout.tdata_bits})) framer (
+    lepton_framer #(.H({layout.height}), .W({layout.width}), .DW({layout.tdata_bits}), .CPP({clocks_per_pixel})) framer (
         .clk(clk), .rst(rst), .s_tdata(s_axis_tdata), .s_tuser(s_axis_tuser), .s_tlast(s_axis_tlast),
         .s_tvalid(s_axis_tvalid), .s_tready(s_axis_tready), .sof_ok(sof_ok), .pix_valid(pix_valid),
         .pix_data(pix_data), .frame_start(frame_start), .frame_end(frame_end), .frame_bad(frame_bad),

@@ -22,11 +22,13 @@ from typing import Any
 
 from lepton_hw.backends.rtl.cmvm import KERNELS
 from lepton_hw.backends.rtl.emit import RESULT_QUEUE_DEPTH, emit_network
+from lepton_hw.backends.rtl.fold import Fold
 from lepton_hw.backends.rtl.layout import CoreLayout, check_supported, core_layout
 from lepton_hw.boards import Board
 from lepton_hw.errors import UnsupportedLayerError
 from lepton_hw.fsutil import atomic_output_dir
 from lepton_hw.ir.graph import Graph
+from lepton_hw.schedule import Schedule, ScheduleOptions, make_schedule, schedule_table
 
 TOP = "lepton_core"
 LIBRARY = ("lepton_window.v", "lepton_framer.v", "lepton_result.v")
@@ -39,6 +41,12 @@ class RtlProject:
     files: dict[str, str]
     core: dict[str, Any]
     layout: CoreLayout
+    schedule: Schedule | None = None
+    stages: dict[str, int] | None = None  # clocks through each layer
+
+    def schedule_table(self) -> str:
+        assert self.schedule is not None
+        return schedule_table(self.schedule, self.stages)
 
     @property
     def sources(self) -> list[str]:
@@ -57,13 +65,20 @@ def library_source(name: str) -> str:
     return (resources.files("lepton_hw.backends.rtl") / "verilog" / name).read_text()
 
 
-def build_rtl(graph: Graph, board: Board | None = None, kernel: str = "da") -> RtlProject:
-    """The Verilog core of ``graph``; ``board`` only sets the default clock recorded in core.json."""
+def build_rtl(
+    graph: Graph, board: Board | None = None, kernel: str = "da", options: ScheduleOptions | None = None
+) -> RtlProject:  # fmt: skip
+    """The Verilog core of ``graph``, built as the schedule for ``options`` says (default: ``kernel``
+    for full-rate layers, one pixel per clock, one adder level per pipeline stage); ``board`` only sets
+    the default clock recorded in core.json."""
+    options = options or ScheduleOptions(kernel=kernel)
+    kernel = options.kernel
     if kernel not in KERNELS:
         raise UnsupportedLayerError(f"unknown kernel {kernel!r}; accepted: {', '.join(KERNELS)}")
     check_supported(graph)
     layout = core_layout(graph)
-    network = emit_network(graph, layout, kernel)
+    schedule = make_schedule(graph, options)
+    network = emit_network(graph, layout, schedule, options.clocks_per_pixel)
     files: dict[str, str] = {}
     for name in LIBRARY:
         files[name] = library_source(name)
@@ -83,19 +98,37 @@ def build_rtl(graph: Graph, board: Board | None = None, kernel: str = "da") -> R
         "n_outputs": layout.n_outputs,
         "packet_beats": layout.n_outputs + 1,
         "result_queue_depth": RESULT_QUEUE_DEPTH,
+        "clocks_per_pixel": options.clocks_per_pixel,
+        "pixel_clock_mhz": options.pixel_clock_mhz,
+        "pipeline": options.pipeline,
         "sources": sources,
-        "layers": {
-            c.name.removesuffix("_cmvm"): {"inputs": c.n_in, "outputs": c.n_out, "kernel": c.kernel, "adders": c.adders}
-            for c in network.cmvms
+        "layers": {c.name.removesuffix("_cmvm").removesuffix("_fold"): _multiply_entry(c) for c in network.cmvms},
+        "schedule": {
+            **schedule.to_dict(),
+            "stages": network.stages,
+            "pipeline_clocks": sum(network.stages.values()),
         },
         "timing": None,  # filled in from sim_report.json once the core has been simulated
     }
     files["files.f"] = "\n".join(sources) + "\n"
     files["README.md"] = _readme(layout, kernel, core)
-    project = RtlProject(files, core, layout)
+    project = RtlProject(files, core, layout, schedule, network.stages)
     core["content_hash"] = project.content_hash
     files["core.json"] = json.dumps(core, indent=2) + "\n"
     return project
+
+
+def _multiply_entry(multiply: Any) -> dict[str, Any]:
+    if isinstance(multiply, Fold):
+        return {
+            "inputs": multiply.n_in, "outputs": multiply.n_out, "kernel": "fold", "fold": multiply.fold,
+            "positions": multiply.positions, "multipliers": multiply.multipliers, "rom_bits": multiply.rom_bits,
+            "latency": multiply.latency,
+        }  # fmt: skip
+    return {
+        "inputs": multiply.n_in, "outputs": multiply.n_out, "kernel": multiply.kernel, "adders": multiply.adders,
+        "latency": multiply.latency,
+    }  # fmt: skip
 
 
 def write_rtl(project: RtlProject, out_dir: Path | str, force: bool = False) -> Path:

@@ -9,12 +9,15 @@
 //   - pixels outside a frame (missing start of frame): dropped up to the next start of frame.
 // Filling takes one clock per missing pixel with s_tready low; otherwise s_tready is high
 // inside a frame. A new frame is accepted only when sof_ok (room for its result).
+// CPP > 1 (clocks per pixel): at most one pixel (or fill) passes every CPP clocks; the layers
+// behind are sized for that rate. A camera at its pixel rate never sees s_tready low in a frame.
 `default_nettype none
 
 module lepton_framer #(
     parameter integer H = 32,
     parameter integer W = 32,
-    parameter integer DW = 8
+    parameter integer DW = 8,
+    parameter integer CPP = 1
 ) (
     input wire clk,
     input wire rst,
@@ -41,6 +44,12 @@ module lepton_framer #(
     reg bad;
     reg skip_done;  // SKIP after the frame's last pixel: wait for a start of frame next
 
+    // Pacing: `pace` clocks must pass before the next pixel (CPP = 1: always ready).
+    localparam integer PCW = $clog2(CPP + 1) + 1;
+    reg [PCW-1:0] pace;
+    wire pix_next;
+    wire paced = (CPP == 1) || (pace == {PCW{1'b0}});
+
     wire at_eol = (col == W[CW-1:0] - 1'b1);
     wire at_eof = at_eol && (row == H[RW-1:0] - 1'b1);
 
@@ -51,14 +60,25 @@ module lepton_framer #(
             s_tready = 1'b0;
         else
             case (state)
-                IDLE: s_tready = sof_ok;
-                FRAME: s_tready = !s_tuser;    // a start of frame in mid-frame waits for the fill
+                IDLE: s_tready = sof_ok && paced;
+                FRAME: s_tready = !s_tuser && paced;  // a start of frame in mid-frame waits for the fill
                 SKIP: s_tready = !s_tuser;     // a start of frame ends the skipping
                 default: s_tready = 1'b0;      // filling
             endcase
     end
 
     wire beat = s_tvalid && s_tready;
+    assign pix_next = (state == IDLE && beat && s_tuser) || (state == FRAME && beat && !s_tuser) ||
+                      ((state == FILL_LINE || state == FILL_FRAME) && paced);
+
+    always @(posedge clk) begin
+        if (rst || CPP == 1)
+            pace <= {PCW{1'b0}};
+        else if (pix_next)
+            pace <= CPP[PCW-1:0] - 1'b1;
+        else if (pace != {PCW{1'b0}})
+            pace <= pace - 1'b1;
+    end
 
     always @(posedge clk) begin
         pix_valid <= 1'b0;
@@ -149,7 +169,7 @@ module lepton_framer #(
                         end
                     end
                 end
-                FILL_LINE, FILL_FRAME: begin
+                FILL_LINE, FILL_FRAME: if (paced) begin
                     pix_valid <= 1'b1;
                     pix_data <= {DW{1'b0}};
                     if (at_eol) begin

@@ -1,0 +1,235 @@
+"""Folded multiply-accumulate: a layer fed every F clocks, with F-fold shared multipliers and ROM weights.
+
+One module per layer, of the shape::
+
+    module NAME (input clk, rst, in_valid, input [K*IW-1:0] in_data,
+                 output out_valid, output [N*YW-1:0] out_data);
+
+An input of K raw values arrives on ``in_valid``, at least F clocks after the one before (the
+schedule guarantees it). It is consumed over F clocks, P = ceil(K / F) values a clock: the clock it
+arrives, chunk 0 straight from ``in_data``; then chunks 1..F-1 from a shift register. Every chunk
+is multiplied by its P x N weights, read from a ROM at ``position * F + chunk``, and added into N
+accumulators. ``E`` inputs (positions) add into one result: a dense layer after a feature map takes
+the map's positions as they arrive, with each position's weights, and needs no frame-wide
+register; a convolution has E = 1. ``out_data`` holds the exact sums (no bias) for one clock with
+``out_valid``, ``latency`` clocks after the last chunk of the E-th input.
+
+Pipeline: ROM read and chunk registered (1), products registered (1), the adder tree of P products
+with a register every ``pipeline`` levels, the accumulator (1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lepton_hw.backends.rtl.cmvm import Pipeline, adder_tree, column_bounds, signed_bits
+from lepton_hw.ir.fixed import FixedType
+
+
+@dataclass(frozen=True)
+class Fold:
+    name: str
+    verilog: str
+    n_in: int  # K
+    n_out: int  # N
+    out_width: int
+    lo: tuple[int, ...]
+    hi: tuple[int, ...]
+    fold: int
+    positions: int
+    multipliers: int
+    rom_bits: int
+    latency: int  # clocks from the last chunk's clock (the E-th input's arrival + F - 1) to out_valid
+
+
+def _bits(value: int) -> int:
+    return max(1, (value - 1).bit_length())
+
+
+def build_fold(
+    name: str, weight: np.ndarray, in_type: FixedType, k: int, fold: int, positions: int, pipeline: int
+) -> Fold:  # fmt: skip
+    """The folded MAC for ``x @ weight``; ``weight`` has ``positions * k`` rows (position-major)."""
+    weight = np.asarray(weight).astype(object)
+    n = int(weight.shape[1])
+    assert weight.shape[0] == positions * k, (weight.shape, positions, k)
+    lo, hi = column_bounds(weight, in_type)
+    yw = max(signed_bits(a, b) for a, b in zip(lo, hi, strict=True))
+    p = -(-k // fold)
+    iw = in_type.width
+    xw = iw + (0 if in_type.signed else 1)  # the input as a signed value
+    wmax = max((abs(int(w)) for w in weight.flat), default=0)
+    ww = max(2, wmax.bit_length() + 1)  # signed weight bits
+    pw = xw + ww  # a product
+    depth = positions * fold
+    rom_width = p * n * ww
+    aw = _bits(depth)
+    fw, ew = _bits(fold), _bits(positions)
+
+    # ROM word at position e, chunk t: weight of value t*P + j for output o at bits [(o*P + j)*WW +: WW].
+    words = []
+    for e in range(positions):
+        for t in range(fold):
+            word = 0
+            for o in range(n):
+                for j in range(p):
+                    kk = t * p + j
+                    w = int(weight[e * k + kk, o]) if kk < k else 0
+                    word |= (w & ((1 << ww) - 1)) << ((o * p + j) * ww)
+            words.append(word)
+    hex_digits = -(-rom_width // 4)
+    rom_init = [f"        rom[{a}] = {rom_width}'h{word:0{hex_digits}x};" for a, word in enumerate(words)]
+
+    lines = [
+        f"// {name}: y = sum over {positions} position(s) of x @ W[position], {k} inputs ({in_type}, raw) x {n} "
+        f"outputs;",
+        f"// folded {fold}x: {p} value(s) a clock into {p * n} multipliers, weights in a {depth} x {rom_width}-bit ROM",
+        f"module {name} (",
+        "    input wire clk,",
+        "    input wire rst,",
+        "    input wire in_valid,",
+        f"    input wire [{k * iw - 1}:0] in_data,",
+        "    output reg out_valid,",
+        f"    output wire [{n * yw - 1}:0] out_data",
+        ");",
+        "    // verilator lint_off UNUSEDSIGNAL",
+        f"    reg [{rom_width - 1}:0] rom [0:{depth - 1}];",
+        "    initial begin",
+        *rom_init,
+        "    end",
+        "",
+        "    // ---- chunk sequencing: chunk 0 in the clock the input arrives, then 1..F-1",
+    ]
+    padded = p * fold * iw
+    data_in = f"{{{padded - k * iw}'d0, in_data}}" if padded > k * iw else "in_data"
+    if fold > 1:
+        lines += [
+            f"    wire [{padded - 1}:0] padded_in = {data_in};",
+            f"    reg [{padded - p * iw - 1}:0] rest;  // chunks 1..F-1 of the current input, chunk 1 lowest",
+            "    reg busy;",
+            f"    reg [{fw - 1}:0] chunk;",
+            f"    wire [{p * iw - 1}:0] x_now = in_valid ? padded_in[{p * iw - 1}:0] : rest[{p * iw - 1}:0];",
+            f"    wire [{fw - 1}:0] chunk_now = in_valid ? {fw}'d0 : chunk;",
+            "    wire active = in_valid || busy;",
+            f"    wire last_chunk = (chunk_now == {fw}'d{fold - 1});",
+            "    always @(posedge clk) begin",
+            f"        if (in_valid) rest <= padded_in[{padded - 1}:{p * iw}];",
+        ]
+        if fold > 2:
+            lines.append(f"        else rest <= {{{p * iw}'d0, rest[{padded - p * iw - 1}:{p * iw}]}};")
+        lines += [
+            "        if (rst) begin",
+            "            busy <= 1'b0;",
+            f"            chunk <= {fw}'d0;",
+            "        end else if (active) begin",
+            "            busy <= !last_chunk;",
+            f"            chunk <= last_chunk ? {fw}'d0 : chunk_now + 1'b1;",
+            "        end",
+            "    end",
+        ]
+    else:
+        lines += [
+            f"    wire [{p * iw - 1}:0] x_now = {data_in};",
+            "    wire active = in_valid;",
+            f"    wire [{fw - 1}:0] chunk_now = {fw}'d0;",
+            "    wire last_chunk = 1'b1;",
+        ]
+    lines += [
+        f"    reg [{ew - 1}:0] position;  // the input's position among the E that add into one result",
+        "    always @(posedge clk) begin",
+        f"        if (rst) position <= {ew}'d0;",
+        "        else if (active && last_chunk)",
+        f"            position <= (position == {ew}'d{positions - 1}) ? {ew}'d0 : position + 1'b1;",
+        "    end",
+        f"    wire [{aw - 1}:0] address = {_address(aw, ew, fw, fold, positions)};",
+        "",
+        "    // ---- stage 1: ROM word and chunk registered (block or distributed RAM)",
+        f"    reg [{rom_width - 1}:0] w1;",
+        f"    reg [{p * iw - 1}:0] x1;",
+        "    reg v1, first1, last1;",
+        "    always @(posedge clk) begin",
+        "        w1 <= rom[address];",
+        "        x1 <= x_now;",
+        f"        first1 <= (position == {ew}'d0) && (chunk_now == {fw}'d0);",
+        f"        last1 <= (position == {ew}'d{positions - 1}) && last_chunk;",
+        "        v1 <= rst ? 1'b0 : active;",
+        "    end",
+        "",
+        "    // ---- stage 2: P x N products, registered",
+    ]
+    for o in range(n):
+        for j in range(p):
+            x = f"x1[{(j + 1) * iw - 1}:{j * iw}]"
+            xs = f"$signed({x})" if in_type.signed else f"$signed({{1'b0, {x}}})"
+            lines.append(
+                f"    wire signed [{pw - 1}:0] m{o}_{j} = {xs} * $signed(w1[{(o * p + j + 1) * ww - 1}:{(o * p + j) * ww}]);"
+            )
+    lines.append(f"    reg signed [{pw - 1}:0] {', '.join(f'p{o}_{j}' for o in range(n) for j in range(p))};")
+    lines.append("    reg v2, first2, last2;")
+    lines.append("    always @(posedge clk) begin")
+    lines += [f"        p{o}_{j} <= m{o}_{j};" for o in range(n) for j in range(p)]
+    lines += ["        v2 <= rst ? 1'b0 : v1;", "        first2 <= first1;", "        last2 <= last1;", "    end", ""]
+
+    # ---- adder trees of the P products of each output (at yw bits: every partial sum fits)
+    pipe = Pipeline(pipeline)
+    tree_lines: list[str] = []
+    sums = []
+    for o in range(n):
+        terms = []
+        for j in range(p):
+            ext = f"e{o}_{j}"
+            tree_lines.append(f"    wire signed [{yw - 1}:0] {ext} = {_sext(f'p{o}_{j}', pw, yw)};")
+            pipe.define(ext, yw, 0)
+            terms.append((ext, 0))
+        sums.append(adder_tree(pipe, tree_lines, f"t{o}", terms, yw))
+    tree_stages = max((pipe.stage_of[s] for s in sums), default=0) + (1 if pipeline and p > 1 else 0)
+    sums = [pipe.at(s, tree_stages) for s in sums]
+    lines += ["    // ---- adder trees", *tree_lines, *pipe.registers()]
+    # the flags follow the tree's registers
+    v, first, last = "v2", "first2", "last2"
+    for stage in range(tree_stages):
+        lines += [
+            f"    reg v3_{stage}, first3_{stage}, last3_{stage};",
+            "    always @(posedge clk) begin",
+            f"        v3_{stage} <= rst ? 1'b0 : {v};",
+            f"        first3_{stage} <= {first};",
+            f"        last3_{stage} <= {last};",
+            "    end",
+        ]
+        v, first, last = f"v3_{stage}", f"first3_{stage}", f"last3_{stage}"
+    lines += ["", "    // ---- accumulators: the first chunk of position 0 starts a result"]
+    for o in range(n):
+        lines += [
+            f"    reg signed [{yw - 1}:0] acc{o};",
+            f"    always @(posedge clk) if ({v}) acc{o} <= {first} ? {sums[o]} : acc{o} + {sums[o]};",
+        ]
+    lines += [
+        "    always @(posedge clk) begin",
+        f"        out_valid <= rst ? 1'b0 : ({v} && {last});",
+        "    end",
+        f"    assign out_data = {{{', '.join(f'acc{o}' for o in reversed(range(n)))}}};",
+        "    // verilator lint_on UNUSEDSIGNAL",
+        "endmodule",
+        "",
+    ]
+    latency = 2 + tree_stages + 1
+    return Fold(
+        name, "\n".join(lines), k, n, yw, tuple(lo), tuple(hi), fold, positions, p * n, depth * rom_width, latency
+    )
+
+
+def _address(aw: int, ew: int, fw: int, fold: int, positions: int) -> str:
+    """ROM address ``position * fold + chunk`` (both counters zero-extended to the address width)."""
+    position = f"{{{aw - ew}'d0, position}}" if aw > ew else f"position[{aw - 1}:0]"
+    chunk = f"{{{aw - fw}'d0, chunk_now}}" if aw > fw else f"chunk_now[{aw - 1}:0]"
+    if positions > 1 and fold > 1:
+        return f"{position} * {aw}'d{fold} + {chunk}"
+    return position if positions > 1 else chunk
+
+
+def _sext(name: str, width: int, to: int) -> str:
+    if to <= width:
+        return f"{name}[{to - 1}:0]" if to < width else name
+    return f"{{{{{to - width}{{{name}[{width - 1}]}}}}, {name}}}"
