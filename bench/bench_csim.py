@@ -21,9 +21,9 @@ os.environ["TF_USE_LEGACY_KERAS"] = "1"
 import numpy as np
 
 from lepton_hw.backends.hls import compile_csim, predict_csim
+from lepton_hw.config import load_config
 from lepton_hw.engines import load_ir
 from lepton_hw.ir import interp
-from lepton_hw.train.config import load_config
 from lepton_hw.train.run import train
 
 MODEL = Path("build/bench/camera_defects_0")

@@ -23,10 +23,10 @@ os.environ["TF_USE_LEGACY_KERAS"] = "1"
 import numpy as np
 
 from lepton_hw.backends.rtl import build_rtl
+from lepton_hw.config import load_config
 from lepton_hw.engines import load_ir
 from lepton_hw.ir import interp
 from lepton_hw.sim import run as sim_run
-from lepton_hw.train.config import load_config
 from lepton_hw.train.run import train
 
 MODEL = Path("build/bench/camera_defects_0")

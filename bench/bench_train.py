@@ -17,7 +17,7 @@ from pathlib import Path
 
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 
-from lepton_hw.train.config import load_config
+from lepton_hw.config import load_config
 from lepton_hw.train.run import train
 from lepton_hw.train.surface_defects import generate
 

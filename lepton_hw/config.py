@@ -1,4 +1,4 @@
-"""The training config (YAML), validated when it is loaded.
+"""The flow's config (YAML): the training sections and the ``hardware`` section, validated when loaded.
 
 Every mistake is reported with its key path and what is accepted, e.g.
 ``model.layers[2].weight_bits: must be an integer in 2..16, got 0``; all mistakes of a file
@@ -8,6 +8,13 @@ data, written beside the trained model so that a run says exactly what it used).
 
 Integer bits follow QKeras: ``weight_int`` counts the integer bits *without* the sign bit
 (``quantized_bits(bits, integer)``), ``activation_int`` those of ``quantized_relu(bits, integer)``.
+
+Why not pydantic: it is not in the pinned stack, and it would be a new dependency for one module.
+Its errors are ``loc`` tuples with messages like "Input should be a valid integer"; the one line a
+user reads here (``key.path: must be ..., got ...``, with the accepted values) would need a custom
+formatter over every error type, and cross-field checks (pruning epochs against training epochs,
+integer bits against total bits) would still be hand-written validators. The reader below is a few
+small typed helpers, and what each key accepts stays readable next to where it is read.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from typing import Any
 import yaml
 
 from lepton_hw.errors import ConfigError
+from lepton_hw.schedule import IMPLS, MAX_CLOCKS_PER_PIXEL, MAX_PIPELINE, LayerChoice, ScheduleOptions
 
 DATASET_KINDS = ("digits", "surface-defects", "folder", "npz")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
@@ -30,6 +38,8 @@ POOLS = ("max", "avg", "none")
 PADDINGS = ("valid", "same")
 FITS = ("resize", "crop")
 ESTIMATE_MODES = ("full", "fast")
+MAX_PIXEL_CLOCK_MHZ = 1000.0
+MAX_FOLD = 65_536
 DEFAULT_TARGET = "pynq-z2"
 TRAINING_SECTIONS = ("name", "dataset", "model", "pruning", "training")
 
@@ -120,10 +130,24 @@ class HardwareConfig:
     hls_reuse: int = 1
     estimate: str = "full"  # full (Yosys + nextpnr) or fast (the analytic model)
     check_frames: int = 16  # test frames through the camera C simulation and the RTL check
+    pixel_clock_mhz: float | None = None  # the camera's pixel rate (None: unknown, the board's clock is used)
+    clocks_per_pixel: int = 1  # core clocks per camera pixel: the time a layer may take per input
+    pipeline: int = 1  # adder levels per pipeline stage; 0: no pipeline registers inside a layer
+    layers: tuple[tuple[str, LayerChoice], ...] = ()  # (layer name, forced choice), sorted: hashable and comparable
 
     @property
     def target(self) -> str:
         return self.board or (self.boards[0] if self.boards else DEFAULT_TARGET)
+
+    def schedule_options(self) -> ScheduleOptions:
+        """What the RTL core's schedule is computed for."""
+        return ScheduleOptions(
+            kernel=self.kernel,
+            clocks_per_pixel=self.clocks_per_pixel,
+            pixel_clock_mhz=self.pixel_clock_mhz,
+            pipeline=self.pipeline,
+            layers=dict(self.layers),
+        )
 
 
 @dataclass(frozen=True)
@@ -154,9 +178,10 @@ class TrainConfig:
                 layer.pop(key, None)
         hw = doc.pop("hardware")
         doc["hardware"] = {
-            **{k: hw[k] for k in ("board", "boards") if k in hw},
-            **{k: hw[k] for k in ("kernel", "simulator", "estimate", "check_frames")},
+            **{k: hw[k] for k in ("board", "boards", "pixel_clock_mhz") if k in hw},
+            **{k: hw[k] for k in ("kernel", "simulator", "estimate", "check_frames", "clocks_per_pixel", "pipeline")},
             "hls": {"backend": hw["hls_backend"], "strategy": hw["hls_strategy"], "reuse": hw["hls_reuse"]},
+            **({"layers": dict(hw["layers"])} if hw["layers"] else {}),  # [name, {impl, fold}] pairs
         }
         return doc
 
@@ -207,12 +232,17 @@ class _Reader:
             return default
         return value
 
-    def number(self, data: dict[str, Any], key: str, path: str, default: Any, lo: float, hi: float) -> Any:
+    def number(
+        self, data: dict[str, Any], key: str, path: str, default: Any, lo: float, hi: float, above: bool = False
+    ) -> Any:
+        """A number in lo..hi; with ``above``, lo itself is refused (a rate of 0 means nothing)."""
         value = data.get(key, default)
         if value is default:
             return value
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
-            self.fail(f"{path}.{key}", f"must be a number in {lo}..{hi}, got {_show(value)}")
+        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not is_number or not (lo < value if above else lo <= value) or value > hi:
+            accepted = f"above {lo:g} and at most {hi:g}" if above else f"in {lo}..{hi}"
+            self.fail(f"{path}.{key}", f"must be a number {accepted}, got {_show(value)}")
             return default
         return float(value)
 
@@ -363,15 +393,10 @@ def _model(r: _Reader, data: Any) -> ModelConfig:
 def _bits(r: _Reader, d: dict[str, Any], path: str, base: Any) -> dict[str, Any]:
     """The six per-layer bit settings, falling back to ``base`` (a LayerConfig or a dict)."""
     get: Callable[[str], int] = (lambda k: base[k]) if isinstance(base, dict) else (lambda k: getattr(base, k))
-    bits = {
-        "weight_bits": r.integer(d, "weight_bits", path, get("weight_bits"), 2, 16),
-        "bias_bits": r.integer(d, "bias_bits", path, get("bias_bits"), 2, 16),
-        "activation_bits": r.integer(d, "activation_bits", path, get("activation_bits"), 2, 16),
-    }
-    bits["weight_int"] = r.integer(d, "weight_int", path, get("weight_int"), 0, 15)
-    bits["bias_int"] = r.integer(d, "bias_int", path, get("bias_int"), 0, 15)
-    bits["activation_int"] = r.integer(d, "activation_int", path, get("activation_int"), 0, 15)
-    for kind in ("weight", "bias", "activation"):
+    kinds = ("weight", "bias", "activation")
+    bits = {f"{kind}_bits": r.integer(d, f"{kind}_bits", path, get(f"{kind}_bits"), 2, 16) for kind in kinds}
+    bits |= {f"{kind}_int": r.integer(d, f"{kind}_int", path, get(f"{kind}_int"), 0, 15) for kind in kinds}
+    for kind in kinds:
         signed = kind != "activation"  # QKeras: integer bits exclude the sign bit
         if bits[f"{kind}_int"] + signed > bits[f"{kind}_bits"]:
             r.fail(
@@ -466,7 +491,8 @@ def _hardware(r: _Reader, data: Any) -> HardwareConfig:
     from lepton_hw.boards import board_ids
     from lepton_hw.sim.run import SIMULATORS
 
-    keys = ("board", "boards", "kernel", "simulator", "hls", "estimate", "check_frames")
+    flow_keys = ("board", "boards", "kernel", "simulator", "hls", "estimate", "check_frames")
+    keys = (*flow_keys, "pixel_clock_mhz", "clocks_per_pixel", "pipeline", "layers")  # the last four: the schedule's
     h = r.section(data, "hardware", keys)
     known = board_ids()
     board = h.get("board")
@@ -498,4 +524,31 @@ def _hardware(r: _Reader, data: Any) -> HardwareConfig:
         hls_reuse=r.integer(hls, "reuse", "hardware.hls", 1, 1, 1_000_000),
         estimate=r.choice(h, "estimate", "hardware", "full", ESTIMATE_MODES),
         check_frames=r.integer(h, "check_frames", "hardware", 16, 1, 100_000),
+        pixel_clock_mhz=r.number(h, "pixel_clock_mhz", "hardware", None, 0.0, MAX_PIXEL_CLOCK_MHZ, above=True),
+        clocks_per_pixel=r.integer(h, "clocks_per_pixel", "hardware", 1, 1, MAX_CLOCKS_PER_PIXEL),
+        pipeline=r.integer(h, "pipeline", "hardware", 1, 0, MAX_PIPELINE),
+        layers=_layer_choices(r, h.get("layers")),
     )
+
+
+def _layer_choices(r: _Reader, data: Any) -> tuple[tuple[str, LayerChoice], ...]:
+    """``hardware.layers``: {layer name: {impl, fold}}; whether the names exist is checked against the IR later."""
+    if data is None:
+        return ()
+    if not isinstance(data, dict):
+        r.fail("hardware.layers", f"must be a mapping like {{logits: {{impl: fold, fold: 4}}}}, got {_show(data)}")
+        return ()
+    choices = []
+    for name, item in data.items():
+        path = f"hardware.layers.{name}"
+        if not isinstance(name, str):
+            r.fail(path, "must be a layer name (text), like conv1 or logits")
+            continue
+        c = r.section(item, path, ("impl", "fold"), required=True)
+        impl = r.choice(c, "impl", path, IMPLS[0], IMPLS) if "impl" in c else None
+        fold = r.integer(c, "fold", path, None, 1, MAX_FOLD)
+        # nothing chosen ({} or fold: null); a bad or unknown key has its own message already
+        if isinstance(item, dict) and set(item) <= {"fold"} and item.get("fold") is None:
+            r.fail(path, f"must give impl, fold or both, got {_show(item)}")
+        choices.append((name, LayerChoice(impl=impl, fold=fold)))
+    return tuple(sorted(choices, key=lambda pair: pair[0]))

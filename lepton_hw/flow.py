@@ -39,10 +39,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lepton_hw import __version__
+from lepton_hw.config import HardwareConfig, TrainConfig, load_config
 from lepton_hw.engines import HlsOptions
 from lepton_hw.errors import ConfigError, LeptonError, MismatchError, OutputExistsError, UserError
 from lepton_hw.fsutil import atomic_output_dir, atomic_write_bytes, cache_root
-from lepton_hw.train.config import HardwareConfig, TrainConfig, load_config
+from lepton_hw.summary import best_board, board_line, fact_lines, summarize
 
 if TYPE_CHECKING:
     from lepton_hw.boards import Board
@@ -348,30 +349,6 @@ def _estimate(ctx: Context) -> str:
     return text + (f"; best: {board_line(best)}" if best else "; fits none")
 
 
-def best_board(doc: dict[str, Any]) -> dict[str, Any] | None:
-    """The fitting board with the most frames per second (then the lowest LUT use); None if none fits."""
-    fitting = [e for e in doc["boards"] if e["fits"]]
-    if not fitting:
-        return None
-    return max(fitting, key=lambda e: (e["frames_per_s"]["value"] or 0, -(e["resources"]["lut"]["percent"] or 0)))
-
-
-def board_line(entry: dict[str, Any]) -> str:
-    lut = entry["resources"]["lut"]
-    fmax = entry["fmax_mhz"]
-    fmax_text = (
-        f"Fmax {fmax['value']:.1f} MHz ({'measured' if fmax['measured'] else 'modelled'})"
-        if fmax["value"] is not None
-        else "Fmax unknown"
-    )
-    latency = entry["frame_latency_us"]["value"]
-    latency_text = f"latency {latency:g} µs" if latency is not None else "latency unknown"
-    return (
-        f"{entry['board']} ({entry['part']}): {lut['value']:,} LUT ({lut['percent']:g}%), {fmax_text}, "
-        f"{latency_text} at {entry['clock_mhz']['value']:g} MHz, {entry['frames_per_s']['value']:,} frames/s"
-    )
-
-
 REPORT_INPUTS = (
     "metrics.json",
     "verify.json",
@@ -617,33 +594,6 @@ def _lock(directory: Path) -> Iterator[None]:
 
 
 # ----------------------------------------------------------------------------- the summary
-def summarize(directory: Path) -> dict[str, Any]:
-    """Accuracy, bit-exactness and the best-fitting board, from the files the steps wrote."""
-
-    def read(name: str) -> dict[str, Any] | None:
-        path = directory / name
-        return json.loads(path.read_text()) if path.is_file() else None
-
-    summary: dict[str, Any] = {}
-    metrics = read("metrics.json")
-    if metrics:
-        summary["accuracy"] = metrics["test"]["accuracy"]
-        summary["test_frames"] = metrics["samples"]["test"]
-    verify = read("verify.json")
-    if verify:
-        summary["bit_exact"] = verify["bit_exact"]
-        summary["engines"] = verify["engines"]
-        summary["samples"] = verify["n"]
-        summary["outputs"] = verify["outputs"]
-        summary["mismatches"] = verify["mismatches"]
-    doc = read("estimate.json")
-    if doc:
-        best = best_board(doc)
-        summary["best_board"] = best
-        summary["boards"] = len(doc["boards"])
-    return summary
-
-
 def summary_lines(result: FlowResult) -> list[str]:
     """What `lepton-hw flow` prints at the end: the facts, then where the report and the IP are."""
     lines = fact_lines(result.summary)
@@ -651,25 +601,4 @@ def summary_lines(result: FlowResult) -> list[str]:
         lines.append(f"report: {result.directory / 'report.html'}")
     if (result.directory / "ip").is_dir():
         lines.append(f"IP core: {result.directory / 'ip'}/")
-    return lines
-
-
-def fact_lines(s: dict[str, Any]) -> list[str]:
-    """Accuracy, bit-exactness and the best board of a :func:`summarize` dict, a line each."""
-    lines = []
-    if "accuracy" in s:
-        lines.append(f"accuracy: {s['accuracy']:.2%} on {s['test_frames']} test frames (integer interpreter)")
-    if "bit_exact" in s:
-        reference, others = s["engines"][0], s["engines"][1:]
-        if s["bit_exact"]:
-            lines.append(
-                f"bit-exact: yes: {', '.join(s['engines'])} agree on all {s['samples']} test frames "
-                f"x {s['outputs']} outputs (0 mismatches)"
-            )
-        else:
-            differ = ", ".join(f"{e} {s['mismatches'][e]}" for e in others if s["mismatches"][e])
-            lines.append(f"bit-exact: NO: frames that differ from {reference}: {differ} (of {s['samples']})")
-    if "boards" in s:
-        best = s["best_board"]
-        lines.append(f"best board: {board_line(best)}" if best else f"best board: none of {s['boards']} fits")
     return lines

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lepton_hw.fsutil import atomic_output_dir
+from lepton_hw.summary import best_board, board_line
 
 if TYPE_CHECKING:
     from lepton_hw.backends.rtl.project import RtlProject
@@ -159,7 +160,6 @@ grep -q '^PASS' tb_output.txt
 
 def readme(directory: Path, project: RtlProject, frames: int) -> str:
     from lepton_hw.backends.rtl.project import ports_and_timing
-    from lepton_hw.flow import best_board, board_line
 
     core = project.core
     frame = core["frame"]

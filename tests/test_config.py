@@ -1,4 +1,4 @@
-"""The training config: defaults, and one message per mistake naming its key path."""
+"""The config: defaults, and one message per mistake naming its key path; the hardware section and its schedule."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lepton_hw.config import load_config, parse_config
 from lepton_hw.errors import ConfigError
-from lepton_hw.train.config import load_config, parse_config
+from lepton_hw.schedule import MAX_CLOCKS_PER_PIXEL, MAX_PIPELINE, LayerChoice, ScheduleOptions
 from tests.helpers import run_cli
 
-EXAMPLES = Path(__file__).parents[2] / "examples"
+EXAMPLES = Path(__file__).parents[1] / "examples"
 
 MINIMAL = {"dataset": {"kind": "digits"}, "model": {"layers": [{"type": "dense"}]}}
 
@@ -143,3 +144,114 @@ def test_early_stopping_needs_epochs_after_pruning() -> None:
     }
     with pytest.raises(ConfigError, match=r"training\.early_stopping: can never start"):
         parse_config(data)
+
+
+# ----------------------------------------------------------------------------- the hardware section
+FULL_HARDWARE = {
+    "board": "pynq-z2",
+    "boards": ["pynq-z2", "icebreaker"],
+    "kernel": "mac",
+    "simulator": "icarus",
+    "hls": {"backend": "vitis", "strategy": "resource", "reuse": 4},
+    "estimate": "fast",
+    "check_frames": 8,
+    "pixel_clock_mhz": 74.25,
+    "clocks_per_pixel": 4,
+    "pipeline": 0,
+    "layers": {"logits": {"impl": "fold", "fold": 4}, "conv1": {"impl": "mac"}, "conv2": {"fold": 2}},
+}
+
+
+def test_hardware_defaults() -> None:
+    hw = parse_config(MINIMAL).hardware
+    assert (hw.pixel_clock_mhz, hw.clocks_per_pixel, hw.pipeline, hw.layers) == (None, 1, 1, ())
+    assert hw.schedule_options() == ScheduleOptions()
+    written = parse_config(MINIMAL).to_dict()["hardware"]
+    assert "pixel_clock_mhz" not in written and "layers" not in written
+    assert (written["clocks_per_pixel"], written["pipeline"]) == (1, 1)
+
+
+def test_full_hardware_section_round_trips() -> None:
+    config = parse_config({**MINIMAL, "hardware": FULL_HARDWARE})
+    hw = config.hardware
+    assert (hw.pixel_clock_mhz, hw.clocks_per_pixel, hw.pipeline) == (74.25, 4, 0)
+    assert hw.layers == (  # sorted by name: equal configs compare equal whatever the YAML's order
+        ("conv1", LayerChoice(impl="mac")),
+        ("conv2", LayerChoice(fold=2)),
+        ("logits", LayerChoice(impl="fold", fold=4)),
+    )
+    assert hash(hw) == hash(parse_config({**MINIMAL, "hardware": FULL_HARDWARE}).hardware)
+    doc = config.to_dict()
+    assert doc["hardware"]["layers"] == {
+        "conv1": {"impl": "mac"},
+        "conv2": {"fold": 2},
+        "logits": {"impl": "fold", "fold": 4},
+    }
+    again = parse_config(yaml.safe_load(yaml.safe_dump(doc)), name=config.name)  # as config.yaml is written and read
+    assert again.hardware == hw and again.to_dict() == doc  # (to_dict fills in pruning.end_epoch)
+    assert parse_config({**MINIMAL, "hardware": {"pixel_clock_mhz": 50}}).hardware.pixel_clock_mhz == 50.0
+
+
+def test_schedule_options() -> None:
+    hw = parse_config({**MINIMAL, "hardware": FULL_HARDWARE}).hardware
+    assert hw.schedule_options() == ScheduleOptions(
+        kernel="mac",
+        clocks_per_pixel=4,
+        pixel_clock_mhz=74.25,
+        pipeline=0,
+        layers={"conv1": LayerChoice(impl="mac"), "conv2": LayerChoice(fold=2), "logits": LayerChoice("fold", 4)},
+    )
+    assert hw.schedule_options().core_clock_mhz == 297.0
+
+
+@pytest.mark.parametrize(
+    ("hardware", "message"),
+    [
+        ({"pixel_clock_mhz": 0}, "hardware.pixel_clock_mhz: must be a number above 0 and at most 1000, got 0"),
+        ({"pixel_clock_mhz": -5.0}, "hardware.pixel_clock_mhz: must be a number above 0 and at most 1000, got -5.0"),
+        (
+            {"pixel_clock_mhz": 1000.5},
+            "hardware.pixel_clock_mhz: must be a number above 0 and at most 1000, got 1000.5",
+        ),
+        (
+            {"pixel_clock_mhz": "fast"},
+            "hardware.pixel_clock_mhz: must be a number above 0 and at most 1000, got 'fast'",
+        ),
+        ({"pixel_clock_mhz": True}, "hardware.pixel_clock_mhz: must be a number above 0 and at most 1000, got True"),
+        ({"clocks_per_pixel": 0}, f"hardware.clocks_per_pixel: must be an integer in 1..{MAX_CLOCKS_PER_PIXEL}, got 0"),
+        ({"clocks_per_pixel": 65}, "hardware.clocks_per_pixel: must be an integer in 1..64, got 65"),
+        ({"clocks_per_pixel": 2.0}, "hardware.clocks_per_pixel: must be an integer in 1..64, got 2.0"),
+        ({"pipeline": -1}, f"hardware.pipeline: must be an integer in 0..{MAX_PIPELINE}, got -1"),
+        ({"pipeline": 9}, "hardware.pipeline: must be an integer in 0..8, got 9"),
+        ({"layers": {"logits": {"impl": "x"}}}, "hardware.layers.logits.impl: must be one of da, mac, fold, got 'x'"),
+        ({"layers": {"logits": {"fold": 0}}}, "hardware.layers.logits.fold: must be an integer in 1..65536, got 0"),
+        ({"layers": {"logits": {"fold": 65537}}}, "hardware.layers.logits.fold: must be an integer in 1..65536"),
+        ({"layers": {"logits": {"folds": 2}}}, "hardware.layers.logits.folds: unknown key; accepted: impl, fold"),
+        ({"layers": {"logits": {}}}, "hardware.layers.logits: must give impl, fold or both, got {}"),
+        ({"layers": {"logits": {"fold": None}}}, "hardware.layers.logits: must give impl, fold or both"),
+        ({"layers": {"logits": {"impl": None}}}, "hardware.layers.logits.impl: must be one of da, mac, fold, got None"),
+        ({"layers": {"logits": None}}, "hardware.layers.logits: must be a mapping with keys impl, fold, got None"),
+        ({"layers": {"logits": "fold"}}, "hardware.layers.logits: must be a mapping with keys impl, fold, got 'fold'"),
+        ({"layers": {3: {"impl": "da"}}}, "hardware.layers.3: must be a layer name (text), like conv1 or logits"),
+        ({"layers": ["logits"]}, "hardware.layers: must be a mapping like {logits: {impl: fold, fold: 4}}, got"),
+        ({"pipelines": 1}, "hardware.pipelines: unknown key; accepted: board, boards, kernel"),
+    ],
+)
+def test_each_hardware_mistake_names_its_key_path(hardware: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({**MINIMAL, "hardware": hardware})
+    assert message in str(caught.value)
+    assert "1 mistake" in str(caught.value)
+
+
+def test_bad_hardware_values_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The CLI reports every mistake of the section at once (ConfigError: exit 2) and writes nothing."""
+    config = tmp_path / "bad.yaml"
+    hardware = {"pixel_clock_mhz": 0, "clocks_per_pixel": 100, "pipeline": 9, "layers": {"logits": {"impl": "x"}}}
+    config.write_text(yaml.safe_dump({**MINIMAL, "hardware": hardware}))
+    out = tmp_path / "run"
+    status, _, err = run_cli(["train", str(config), "-o", str(out)], capsys)
+    assert status == 2 and "4 mistakes" in err
+    for key in ("pixel_clock_mhz", "clocks_per_pixel", "pipeline", "layers.logits.impl"):
+        assert f"hardware.{key}: must be" in err
+    assert not out.exists()

@@ -34,6 +34,7 @@ from typing import Any
 
 from lepton_hw.boards import Board
 from lepton_hw.estimate.cells import Usage, count_resources
+from lepton_hw.estimate.figures import Design, board_entry, figure
 from lepton_hw.estimate.synth import TOP, rtl_sources, run_yosys_on
 
 LUT_FEATURES = ("arith_bits", "compare_bits", "mux_bits", "logic_bits", "lut_ram_words", "one")
@@ -153,10 +154,8 @@ def _features_cached(rtl_dir: str, core_json: str) -> Features:
     return features(Path(rtl_dir))
 
 
-def fast_estimate(design: Any, board: Board) -> dict[str, Any]:
+def fast_estimate(design: Design, board: Board) -> dict[str, Any]:
     """One board's entry of estimate.json from the model alone."""
-    from lepton_hw.estimate.runner import _board_entry, figure
-
     usage = fast_usage(design.rtl_dir, board, design.core.get("kernel", "da"))
     fit = coefficients()["families"][board.family]
     by = (
@@ -164,4 +163,4 @@ def fast_estimate(design: Any, board: Board) -> dict[str, Any]:
         f"LUT error up to {fit['lut_max_error_pct']}% there)"
     )
     fmax = figure(None, False, "not estimated by --fast (no netlist); run without --fast")
-    return _board_entry(design, board, usage, by, False, fmax)
+    return board_entry(design, board, usage, by, False, fmax)

@@ -22,13 +22,12 @@ import os
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lepton_hw.boards import Board, all_boards, get_board, load_board
 from lepton_hw.errors import BoardError, ToolError, UserError
-from lepton_hw.estimate.cells import RESOURCES, Usage
+from lepton_hw.estimate.figures import Design, board_entry, figure, resource_table
 from lepton_hw.estimate.pnr import PnrResult, run_pnr
 from lepton_hw.estimate.synth import TOP, SynthResult, run_synth, synth_plan
 from lepton_hw.estimate.timing import Timing, estimate_fmax
@@ -38,26 +37,6 @@ log = logging.getLogger(__name__)
 
 FORMAT = "lepton_hw.estimate"
 VERSION = 1
-
-
-def figure(value: float | None, measured: bool, by: str) -> dict[str, Any]:
-    """One number of the estimate, with where it comes from."""
-    return {"value": value, "measured": measured, "by": by}
-
-
-@dataclass(frozen=True)
-class Design:
-    """What the estimate needs to know about DIR: the RTL and its simulated timing."""
-
-    directory: Path
-    rtl_dir: Path
-    core: dict[str, Any]
-    sim_report: dict[str, Any] | None
-
-    @property
-    def pixels_per_frame(self) -> int:
-        frame = self.core["frame"]
-        return int(frame["height"] * frame["width"])
 
 
 def load_design(directory: Path) -> Design:
@@ -97,85 +76,6 @@ def resolve_boards(spec: str) -> list[Board]:
     if not boards:
         raise BoardError("no board given; pass a board id, a board file or `all` (see `lepton-hw boards`)")
     return boards
-
-
-# ----------------------------------------------------------------------------- one board
-def _resources(board: Board, usage: Usage, by: str, measured: bool) -> tuple[dict[str, Any], bool]:
-    available = {
-        "lut": board.resources.lut,
-        "ff": board.resources.ff,
-        "dsp": board.resources.dsp,
-        "bram": board.resources.bram.count,
-        "uram": board.resources.uram.count if board.resources.uram else 0,
-        "spram": board.resources.spram.count if board.resources.spram else 0,
-        "lram": board.resources.lram.count if board.resources.lram else 0,
-    }
-    table: dict[str, Any] = {}
-    fits = True
-    for resource in RESOURCES:
-        used = getattr(usage, resource)  # an int where the count is whole
-        if resource in ("uram", "spram", "lram") and not available[resource] and not used:
-            continue
-        percent = round(100.0 * used / available[resource], 1) if available[resource] else (0.0 if not used else None)
-        fits = fits and used <= available[resource]
-        table[resource] = {**figure(used, measured, by), "available": available[resource], "percent": percent}
-    return table, fits
-
-
-def _throughput(design: Design, clock_mhz: float, clock_by: str, measured_clock: bool) -> dict[str, Any]:
-    report = design.sim_report or {}
-    pixels = design.pixels_per_frame
-    if "cycles_per_frame" in report:
-        cycles = int(report["cycles_per_frame"])
-        cycles_by = f"RTL simulation ({report.get('simulator', '?')}, {report.get('frames', '?')} frames)"
-        cycles_measured = True
-    else:
-        cycles = max(pixels, int(design.core.get("packet_beats", 0)))
-        cycles_by = "model: one pixel per clock (no rtl/sim_report.json)"
-        cycles_measured = False
-    latency = report.get("latency_cycles")
-    f_hz = clock_mhz * 1e6
-    frame_us = (pixels + latency) / clock_mhz if latency is not None else None
-    both = cycles_measured and measured_clock
-    by = f"{cycles_by}; clock: {clock_by}"
-    return {
-        "cycles_per_frame": figure(cycles, cycles_measured, cycles_by),
-        "latency_cycles": figure(latency, latency is not None, cycles_by if latency is not None else "not simulated"),
-        "latency_us": figure(round(latency / clock_mhz, 4) if latency is not None else None, both, by),
-        "frame_latency_us": figure(round(frame_us, 2) if frame_us is not None else None, both, by),
-        "frames_per_s": figure(round(f_hz / cycles), both, by),
-        "pixels_per_s": figure(round(f_hz * pixels / cycles), both, by),
-    }
-
-
-def _board_entry(
-    design: Design, board: Board, usage: Usage, usage_by: str, usage_measured: bool, fmax: dict[str, Any]
-) -> dict[str, Any]:
-    resources, fits = _resources(board, usage, usage_by, usage_measured)
-    # min(board clock, Fmax) is only as good as the Fmax figure it compared against
-    clock_measured = bool(fmax["measured"])
-    if fmax["value"] is None:
-        clock, clock_by = board.clock_mhz, f"board clock of {board.id}.yaml; Fmax unknown"
-    elif fmax["value"] < board.clock_mhz:
-        clock, clock_by = float(fmax["value"]), f"Fmax, below the board clock {board.clock_mhz:g} MHz"
-    else:
-        clock, clock_by = board.clock_mhz, f"board clock of {board.id}.yaml, below Fmax {fmax['value']:g} MHz"
-    entry = {
-        "board": board.id,
-        "name": board.name,
-        "vendor": board.vendor,
-        "family": board.family,
-        "part": board.part,
-        "resources": resources,
-        "fits": fits,
-        "fmax_mhz": fmax,
-        "board_clock_mhz": board.clock_mhz,
-        "clock_mhz": figure(round(clock, 2), clock_measured, clock_by),
-        **_throughput(design, clock, clock_by, clock_measured),
-    }
-    if usage.unknown:
-        entry["unknown_cells"] = usage.unknown
-    return entry
 
 
 # ----------------------------------------------------------------------------- all boards
@@ -225,7 +125,7 @@ def estimate(directory: Path | str, boards: list[Board], fast: bool = False, job
             tools["yosys"] = synth.tool
             if pnr is not None:
                 tools[pnr.tool] = pnr.version
-            entry = _board_entry(design, board, synth.usage, f"yosys: {board.yosys}", True, fmax)
+            entry = board_entry(design, board, synth.usage, f"yosys: {board.yosys}", True, fmax)
             entry["synthesis"] = {
                 "folder": str(synth.folder),
                 "seconds": round(synth.seconds, 1),
@@ -251,7 +151,7 @@ def _clock(scheduler: _Scheduler, synth_future: Future, board: Board, tdata_bits
             return figure(None, False, "no open place and route and no model for this family"), None
         by = f"model: {timing.model}, {timing.logic_levels} cells on the longest path; not placed and routed"
         return figure(timing.fmax_mhz, False, by), None
-    _, fits = _resources(board, synth.usage, "", True)
+    _, fits = resource_table(board, synth.usage, "", True)
     if not fits:
         return figure(None, False, "not placed and routed: the design does not fit the device"), None
     pnr = scheduler.submit(run_pnr, synth, board, tdata_bits).result()
@@ -333,4 +233,4 @@ def _hls_side(hls_dir: Path) -> dict[str, Any] | None:
     return side
 
 
-__all__ = ["ToolError", "estimate", "figure", "load_design", "resolve_boards"]
+__all__ = ["ToolError", "estimate", "load_design", "resolve_boards"]

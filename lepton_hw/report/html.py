@@ -19,6 +19,7 @@ import numpy as np
 from lepton_hw import __version__
 from lepton_hw.fsutil import atomic_write_bytes
 from lepton_hw.ir.graph import Conv2D, Dense, Graph
+from lepton_hw.summary import fact_lines, summarize
 
 SAMPLES_PER_CLASS = 6
 SAMPLE_SCALE = 3  # the sample frames are drawn 3x, pixel for pixel
@@ -105,8 +106,6 @@ def _fig(fig: dict[str, Any] | None, digits: int = 0) -> str:
 
 # ----------------------------------------------------------------------------- sections
 def _summary(directory: Path) -> str:
-    from lepton_hw.flow import fact_lines, summarize
-
     items = "".join(f"<li>{_e(line)}</li>" for line in fact_lines(summarize(directory)))
     verify = _read(directory / "verify.json")
     badge = ""

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from lepton_hw.config import DatasetConfig, SplitConfig
 from lepton_hw.errors import DatasetError
-from lepton_hw.train.config import DatasetConfig, SplitConfig
 
 log = logging.getLogger(__name__)
 

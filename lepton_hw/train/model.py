@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from lepton_hw.config import LayerConfig, ModelConfig
 from lepton_hw.errors import ConfigError
 from lepton_hw.frontend.keras_env import tf_keras
 from lepton_hw.ir.graph import conv_output_size
-from lepton_hw.train.config import LayerConfig, ModelConfig
 
 
 def layer_names(config: ModelConfig) -> list[str]:

@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 import yaml
 
+from lepton_hw.config import TrainConfig
 from lepton_hw.errors import ConfigError
 from lepton_hw.frontend.keras_env import tf_keras
 from lepton_hw.fsutil import atomic_output_dir, refuse_existing
-from lepton_hw.train.config import TrainConfig
 from lepton_hw.train.datasets import Splits, load_dataset, split_dataset, to_model_input
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from lepton_hw import flow
-from lepton_hw.train.config import load_config
+from lepton_hw.config import load_config
 from tests.helpers import run_cli
 
 pytestmark = [pytest.mark.keras, pytest.mark.rtl, pytest.mark.hls, pytest.mark.synth]
@@ -350,7 +350,7 @@ def test_bad_hardware_section(config_path: Path, tmp_path: Path, capsys: Any) ->
 
 
 def test_the_config_round_trips_with_its_hardware_section(config_path: Path) -> None:
-    from lepton_hw.train.config import parse_config
+    from lepton_hw.config import parse_config
 
     config = load_config(config_path)
     assert parse_config(config.to_dict(), source=config_path) == config

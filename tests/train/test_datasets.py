@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from lepton_hw.config import DatasetConfig, SplitConfig
 from lepton_hw.errors import DatasetError
-from lepton_hw.train.config import DatasetConfig, SplitConfig
 from lepton_hw.train.datasets import (
     Dataset,
     export_png,

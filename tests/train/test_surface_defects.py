@@ -9,8 +9,8 @@ import pytest
 import yaml
 from PIL import Image
 
+from lepton_hw.config import DatasetConfig
 from lepton_hw.errors import DatasetError
-from lepton_hw.train.config import DatasetConfig
 from lepton_hw.train.datasets import load_dataset, load_folder
 from lepton_hw.train.surface_defects import DEFAULT_CLASSES, DEFECT_CLASSES, generate, render_grid
 from tests.helpers import run_cli
