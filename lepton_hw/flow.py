@@ -241,7 +241,7 @@ def _rtl_inputs(ctx: Context) -> dict[str, Any]:
     hw = ctx.hardware
     return _reads(ctx, "ir", "test_x.npy") | {
         "board": hw.target,
-        "kernel": hw.kernel,
+        "schedule": hw.schedule_options().to_dict(),
         "simulator": hw.simulator,
         "check_frames": hw.check_frames,
     }
@@ -254,7 +254,8 @@ def _rtl(ctx: Context) -> str:
 
     hw, board, graph = ctx.hardware, ctx.board(), ctx.graph()
     sim_run.require_simulator(hw.simulator)
-    project = build_rtl(graph, board, hw.kernel)
+    project = build_rtl(graph, board, options=hw.schedule_options())
+    log.info("rtl: the schedule\n%s", project.schedule_table())
     raw = ctx.check_frames(graph)
     # built for the verify step's run of the whole test set, which then reuses this build
     run = sim_run.simulate(project, graph, raw, hw.simulator, build_for_frames=len(ctx.test_inputs()))
@@ -262,9 +263,11 @@ def _rtl(ctx: Context) -> str:
     write_rtl(project, ctx.path("rtl"), force=True)
     record_timing(ctx.path("rtl"), run.report)
     r = run.report
+    layers = ", ".join(f"{p.name} {p.impl}" + (f" x{p.fold}" if p.fold > 1 else "") for p in project.schedule.layers)
     return (
-        f"{len(project.sources)} Verilog files, kernel {hw.kernel}; {hw.simulator}: {len(raw)} of {len(raw)} packets "
-        f"equal the interpreter's, {r['cycles_per_frame']} cycles per frame, latency {r['latency_cycles']} cycles"
+        f"{len(project.sources)} Verilog files ({layers}; pipeline {hw.pipeline}); {hw.simulator}: {len(raw)} of "
+        f"{len(raw)} packets equal the interpreter's, {r['cycles_per_frame']} cycles per frame, latency "
+        f"{r['latency_cycles']} cycles"
     )
 
 
@@ -396,7 +399,8 @@ STEPS: tuple[Step, ...] = (
          code=(*IR_CODE, "train"), replaces_directory=True),
     Step("import", _import, _import_inputs, ("ir",), code=IR_CODE),
     Step("hls", _hls, _hls_inputs, ("hls",), code=("backends/hls", "hls_templates", "packets.py")),
-    Step("rtl", _rtl, _rtl_inputs, ("rtl",), code=("backends/rtl", "sim", "packets.py"), ignore=RTL_VOLATILE),
+    Step("rtl", _rtl, _rtl_inputs, ("rtl",), code=("backends/rtl", "sim", "packets.py", "schedule.py"),
+         ignore=RTL_VOLATILE),
     Step("verify", _verify, _verify_inputs, ("verify.json", "test_logits.npy"), code=("engines.py",)),
     Step("estimate", _estimate, _estimate_inputs, ("estimate.json", "estimate.md", "utilization.png"),
          code=("estimate", "boards", "boards.py")),

@@ -83,6 +83,12 @@ def _throughput(design: Design, clock_mhz: float, clock_by: str, measured_clock:
     }
 
 
+def core_clock_mhz(core: dict[str, Any]) -> float | None:
+    """The clock a camera drives the core at (core.json's pixel clock x clocks per pixel), if known."""
+    pixel = core.get("pixel_clock_mhz")
+    return None if pixel is None else round(float(pixel) * int(core.get("clocks_per_pixel", 1)), 4)
+
+
 def board_entry(
     design: Design, board: Board, usage: Usage, usage_by: str, usage_measured: bool, fmax: dict[str, Any]
 ) -> dict[str, Any]:
@@ -90,7 +96,13 @@ def board_entry(
     resources, fits = resource_table(board, usage, usage_by, usage_measured)
     # min(board clock, Fmax) is only as good as the Fmax figure it compared against
     clock_measured = bool(fmax["measured"])
-    if fmax["value"] is None:
+    required = core_clock_mhz(design.core)
+    meets = None if required is None or fmax["value"] is None else bool(fmax["value"] >= required)
+    if required is not None:  # the camera sets the clock: pixel clock x clocks per pixel
+        cpp = int(design.core.get("clocks_per_pixel", 1))
+        clock, clock_by = required, f"the camera's pixel clock {design.core['pixel_clock_mhz']:g} MHz x {cpp} clock(s) per pixel"
+        clock_measured = True
+    elif fmax["value"] is None:
         clock, clock_by = board.clock_mhz, f"board clock of {board.id}.yaml; Fmax unknown"
     elif fmax["value"] < board.clock_mhz:
         clock, clock_by = float(fmax["value"]), f"Fmax, below the board clock {board.clock_mhz:g} MHz"
@@ -106,6 +118,8 @@ def board_entry(
         "fits": fits,
         "fmax_mhz": fmax,
         "board_clock_mhz": board.clock_mhz,
+        "required_clock_mhz": required,
+        "meets_clock": meets,  # Fmax >= pixel clock x clocks per pixel (None: no pixel clock, or Fmax unknown)
         "clock_mhz": figure(round(clock, 2), clock_measured, clock_by),
         **_throughput(design, clock, clock_by, clock_measured),
     }

@@ -8,7 +8,9 @@ from typing import Any
 
 from lepton_hw.fsutil import atomic_write_bytes
 
-COLUMNS = ("board", "LUT", "FF", "DSP", "BRAM", "fits", "Fmax MHz", "clock MHz", "latency µs", "frames/s")
+COLUMNS = (
+    "board", "LUT", "FF", "DSP", "BRAM", "fits", "Fmax MHz", "meets clock", "clock MHz", "latency µs", "frames/s"
+)  # fmt: skip
 
 
 def value_text(fig: dict[str, Any], digits: int = 0) -> str:
@@ -48,6 +50,7 @@ def rows(doc: dict[str, Any]) -> list[tuple[str, ...]]:
                 _used(entry, "bram"),
                 "yes" if entry["fits"] else "NO",
                 _number(entry["fmax_mhz"], 1),
+                {True: "yes", False: "NO"}.get(entry.get("meets_clock"), "-"),
                 _number(entry["clock_mhz"], 1),
                 _number(entry["frame_latency_us"], 2),
                 _number(entry["frames_per_s"], 0),
@@ -86,11 +89,39 @@ def legend(doc: dict[str, Any]) -> list[str]:
             f"{sim.get('cycles_per_frame')} cycles per frame, "
             f"{sim.get('latency_cycles')} cycles from the last pixel to the result."
         )
-    lines.append(
-        "latency µs = first pixel in to first result beat (pixels + latency cycles) at the clock column; "
-        "clock = min(board clock, Fmax)."
-    )
+    pixel = design.get("pixel_clock_mhz")
+    if pixel is not None:
+        cpp = design.get("clocks_per_pixel", 1)
+        lines.append(
+            f"clock = the camera's pixel clock {pixel:g} MHz x {cpp} clock(s) per pixel; meets clock: Fmax >= that."
+        )
+    else:
+        lines.append("clock = min(board clock, Fmax) (no pixel clock given: meets clock not judged).")
+    lines.append("latency µs = first pixel in to first result beat (pixels + latency cycles) at the clock column.")
     return lines
+
+
+def schedule_rows(doc: dict[str, Any]) -> list[tuple[str, ...]]:
+    """Per weighted layer: implementation, fold, rate, stages, modelled LUTs and their share of each
+    board's measured core LUTs."""
+    design = doc["design"]
+    schedule = design.get("schedule") or {}
+    stages = schedule.get("stages", {})
+    out = []
+    for name, layer in (schedule.get("layers") or {}).items():
+        shares = []
+        for entry in doc["boards"]:
+            total = entry["resources"].get("lut", {}).get("value")
+            if total:
+                shares.append(f"{entry['board']} {100 * layer['modelled_cost_luts'] / total:.0f}%*")
+        out.append((
+            name, layer["impl"], str(layer["fold"]), f"{layer['interval_clocks']} clk", str(layer["multipliers"]),
+            str(stages.get(name, "")), f"{layer['modelled_cost_luts']:,}*", ", ".join(shares) or "-",
+        ))  # fmt: skip
+    return out
+
+
+SCHEDULE_COLUMNS = ("layer", "impl", "fold", "input every", "multipliers", "stages", "LUT", "share of core LUT")
 
 
 def markdown(doc: dict[str, Any]) -> str:
@@ -107,7 +138,23 @@ def markdown(doc: dict[str, Any]) -> str:
         "|" + "---|" * len(COLUMNS),
     ]
     out += ["| " + " | ".join(row) + " |" for row in rows(doc)]
-    out += ["", *legend(doc), "", "## Where each clock figure comes from", ""]
+    out += ["", *legend(doc)]
+    schedule = schedule_rows(doc)
+    if schedule:
+        sched = design["schedule"]
+        out += [
+            "",
+            "## The schedule (lepton_hw.schedule: each layer sized to its input rate)",
+            "",
+            f"{sched.get('clocks_per_pixel', 1)} clock(s) per pixel, pipeline {sched.get('pipeline')} adder level(s) "
+            f"per stage, {sched.get('pipeline_clocks')} clocks of pipeline in all. LUT = modelled cost of the "
+            "layer's multiply (*), and its share of each board's measured core LUTs.",
+            "",
+            "| " + " | ".join(SCHEDULE_COLUMNS) + " |",
+            "|" + "---|" * len(SCHEDULE_COLUMNS),
+        ]
+        out += ["| " + " | ".join(row) + " |" for row in schedule]
+    out += ["", "## Where each clock figure comes from", ""]
     out += [f"- {e['board']}: Fmax {e['fmax_mhz']['by']}" for e in doc["boards"]]
     tools = doc.get("tools") or {}
     if tools:

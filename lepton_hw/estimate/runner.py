@@ -190,6 +190,9 @@ def _document(design: Design, entries: list[dict], mode: str, tools: dict[str, s
             "frame": design.core.get("frame"),
             "pixels_per_frame": design.pixels_per_frame,
             "layers": design.core.get("layers", {}),
+            "schedule": design.core.get("schedule"),
+            "pixel_clock_mhz": design.core.get("pixel_clock_mhz"),
+            "clocks_per_pixel": design.core.get("clocks_per_pixel", 1),
             "simulated": {
                 k: report[k] for k in ("simulator", "frames", "cycles_per_frame", "latency_cycles") if k in report
             },

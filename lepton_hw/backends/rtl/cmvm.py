@@ -50,6 +50,10 @@ class Cmvm:
     adders: int  # da: da4ml's adder cost (adder bits); mac: products (non-zero weights)
     kernel: str
     latency: int = 0  # clocks from x to y; 0: combinational (the module has no clk port)
+    negated: tuple[bool, ...] = ()  # y_f holds -(x @ W)_f: the user adds it with a subtraction (no negator)
+
+    def is_negated(self, f: int) -> bool:
+        return bool(self.negated) and self.negated[f]
 
 
 def column_bounds(weight: np.ndarray, in_type: FixedType) -> tuple[list[int], list[int]]:
@@ -123,10 +127,12 @@ def build_cmvm(name: str, weight: np.ndarray, in_type: FixedType, kernel: str, p
     weight = np.asarray(weight).astype(object)
     n_in, n_out = weight.shape
     lo, hi = column_bounds(weight, in_type)
-    out_width = max(signed_bits(a, b) for a, b in zip(lo, hi, strict=True))
+    # wide enough for each output and its negation (da4ml may produce an output negated)
+    out_width = max(signed_bits(min(a, -b), max(b, -a)) for a, b in zip(lo, hi, strict=True))
     pipe = Pipeline(pipeline)
+    negated = [False] * n_out
     if kernel == "da" and np.count_nonzero(weight) > 0:
-        outputs, body, adders = _da_body(name, weight, in_type, out_width, pipe)
+        outputs, body, adders, negated = _da_body(name, weight, in_type, out_width, pipe)
     else:
         outputs, body = _mac_body(weight, in_type, out_width, pipe)
         adders = int(np.count_nonzero(weight))
@@ -140,6 +146,7 @@ def build_cmvm(name: str, weight: np.ndarray, in_type: FixedType, kernel: str, p
     header = (
         f"// {name}: y = x @ W, {n_in} inputs ({in_type}, raw) x {n_out} outputs, kernel {kernel}"
         + (f", {latency} clock(s) of latency" if latency else "")
+        + (f"\n// negated outputs (y_f = -(x @ W)_f): {[f for f in range(n_out) if negated[f]]}" if any(negated) else "")
         + f"\nmodule {name} (\n{clock}    input wire [{n_in * in_type.width - 1}:0] x,\n"
         f"    output wire [{n_out * out_width - 1}:0] y\n);\n"
     )
@@ -165,8 +172,9 @@ def build_cmvm(name: str, weight: np.ndarray, in_type: FixedType, kernel: str, p
     ]
     verilog = header + waiver + "\n".join(lines) + "\nendmodule\n"
     return Cmvm(
-        name, verilog, n_in, in_type.width, n_out, out_width, tuple(lo), tuple(hi), adders, kernel, latency
-    )
+        name, verilog, n_in, in_type.width, n_out, out_width, tuple(lo), tuple(hi), adders, kernel, latency,
+        tuple(negated),
+    )  # fmt: skip
 
 
 def _input_expr(k: int, in_type: FixedType, width: int) -> str:
@@ -235,7 +243,7 @@ def da_solution(weight: np.ndarray, in_type: FixedType) -> Any:
 
 def _da_body(
     name: str, weight: np.ndarray, in_type: FixedType, yw: int, pipe: Pipeline
-) -> tuple[list[str], list[str], int]:
+) -> tuple[list[str], list[str], int, list[bool]]:
     """da4ml's adder graph for ``x @ weight``, written as one flat ``assign`` per adder.
 
     da4ml's own Verilog instantiates a module per adder; flat assigns compute the same bits and
@@ -245,7 +253,9 @@ def _da_body(
     and an adder ``v0 +/- v1 * 2**data`` becomes shifts of the two operands onto op i's grid, each
     cut to ``w_i`` bits, then one add: exact, because the result fits ``w_i`` bits. An op's adder
     level (inputs 0, an adder or a negation one more than its deepest operand) places it in a
-    pipeline stage. Returns the output wires, the lines and da4ml's adder cost.
+    pipeline stage. Returns the output wires, the lines, da4ml's adder cost and which outputs are
+    negated: an output da4ml computes as a negation is left as it is (the caller subtracts it
+    instead of adding it), which saves a row of inverters a bit.
     """
     from da4ml.types import minimal_kif
 
@@ -289,19 +299,20 @@ def _da_body(
         pipe.define(f"v{i}", width, level)
         lines.append(f"    wire [{width - 1}:0] v{i} = {value};")
     outputs = []
+    negated = []
     for f in range(weight.shape[1]):
         idx = solution.out_idxs[f]
+        negated.append(bool(solution.out_negs[f]) and idx >= 0 and idx in widths)
         if idx < 0 or idx not in widths:
             outputs.append(f"{yw}'d0")
             continue
-        level = levels[idx] + int(bool(solution.out_negs[f]))
+        level = levels[idx]
         source = pipe.at(f"v{idx}", pipe.stage(level))
         value = _resize(source, widths[idx], True, solution.out_shifts[f] - fracs[idx], yw)
-        negate = f"{yw}'d0 - " if solution.out_negs[f] else ""
-        lines.append(f"    wire [{yw - 1}:0] o{f} = {negate}{value};")
+        lines.append(f"    wire [{yw - 1}:0] o{f} = {value};")
         pipe.define(f"o{f}", yw, level)
         outputs.append(f"o{f}")
-    return outputs, lines, int(solution.cost)
+    return outputs, lines, int(solution.cost), negated
 
 
 def _resize(bits: str, width: int, signed: bool, shift: int, target: int) -> str:

@@ -14,8 +14,8 @@ the map's positions as they arrive, with each position's weights, and needs no f
 register; a convolution has E = 1. ``out_data`` holds the exact sums (no bias) for one clock with
 ``out_valid``, ``latency`` clocks after the last chunk of the E-th input.
 
-Pipeline: ROM read and chunk registered (1), products registered (1), the adder tree of P products
-with a register every ``pipeline`` levels, the accumulator (1).
+Pipeline: ROM read and chunk registered (1), again in fabric registers (1), products registered
+(1), the adder tree of P products with a register every ``pipeline`` levels, the accumulator (1).
 """
 
 from __future__ import annotations
@@ -157,20 +157,33 @@ def build_fold(
         "        v1 <= rst ? 1'b0 : active;",
         "    end",
         "",
-        "    // ---- stage 2: P x N products, registered",
+        "    // ---- stage 2: the ROM word again in fabric registers (a block RAM's output is slow: its",
+        "    // clock-to-out was the longest path into the multipliers), the chunk alongside",
+        f"    reg [{rom_width - 1}:0] w2;",
+        f"    reg [{p * iw - 1}:0] x2;",
+        "    reg v1b, first1b, last1b;",
+        "    always @(posedge clk) begin",
+        "        w2 <= w1;",
+        "        x2 <= x1;",
+        "        v1b <= rst ? 1'b0 : v1;",
+        "        first1b <= first1;",
+        "        last1b <= last1;",
+        "    end",
+        "",
+        "    // ---- stage 3: P x N products, registered",
     ]
     for o in range(n):
         for j in range(p):
-            x = f"x1[{(j + 1) * iw - 1}:{j * iw}]"
+            x = f"x2[{(j + 1) * iw - 1}:{j * iw}]"
             xs = f"$signed({x})" if in_type.signed else f"$signed({{1'b0, {x}}})"
             lines.append(
-                f"    wire signed [{pw - 1}:0] m{o}_{j} = {xs} * $signed(w1[{(o * p + j + 1) * ww - 1}:{(o * p + j) * ww}]);"
+                f"    wire signed [{pw - 1}:0] m{o}_{j} = {xs} * $signed(w2[{(o * p + j + 1) * ww - 1}:{(o * p + j) * ww}]);"
             )
     lines.append(f"    reg signed [{pw - 1}:0] {', '.join(f'p{o}_{j}' for o in range(n) for j in range(p))};")
     lines.append("    reg v2, first2, last2;")
     lines.append("    always @(posedge clk) begin")
     lines += [f"        p{o}_{j} <= m{o}_{j};" for o in range(n) for j in range(p)]
-    lines += ["        v2 <= rst ? 1'b0 : v1;", "        first2 <= first1;", "        last2 <= last1;", "    end", ""]
+    lines += ["        v2 <= rst ? 1'b0 : v1b;", "        first2 <= first1b;", "        last2 <= last1b;", "    end", ""]
 
     # ---- adder trees of the P products of each output (at yw bits: every partial sum fits)
     pipe = Pipeline(pipeline)
@@ -214,7 +227,7 @@ def build_fold(
         "endmodule",
         "",
     ]
-    latency = 2 + tree_stages + 1
+    latency = 3 + tree_stages + 1
     return Fold(
         name, "\n".join(lines), k, n, yw, tuple(lo), tuple(hi), fold, positions, p * n, depth * rom_width, latency
     )

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lepton_hw.backends.rtl.cmvm import KERNELS
-from lepton_hw.backends.rtl.emit import RESULT_QUEUE_DEPTH, emit_network
+from lepton_hw.backends.rtl.emit import emit_network
 from lepton_hw.backends.rtl.fold import Fold
 from lepton_hw.backends.rtl.layout import CoreLayout, check_supported, core_layout
 from lepton_hw.boards import Board
@@ -97,7 +97,7 @@ def build_rtl(
         "output_type": str(layout.output_type),
         "n_outputs": layout.n_outputs,
         "packet_beats": layout.n_outputs + 1,
-        "result_queue_depth": RESULT_QUEUE_DEPTH,
+        "result_queue_depth": network.queue_depth,
         "clocks_per_pixel": options.clocks_per_pixel,
         "pixel_clock_mhz": options.pixel_clock_mhz,
         "pipeline": options.pipeline,
