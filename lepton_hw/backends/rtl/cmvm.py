@@ -265,47 +265,74 @@ def _da_body(
     widths: dict[int, int] = {}  # op -> bits of its signed wire
     fracs: dict[int, int] = {}  # op -> its grid: value = raw * 2**-frac
     levels: dict[int, int] = {}
+    flipped: dict[int, bool] = {}  # op -> its wire holds minus its value (one more bit)
     lines: list[str] = []
     for i, op in enumerate(solution.ops):
         if solution.ref_count[i] == 0:
             continue
         keep_negative, integers, fractional = minimal_kif(op.qint)
         width = int(keep_negative) + integers + fractional + (0 if keep_negative else 1)
-        widths[i], fracs[i] = width, fractional
+        fracs[i], flip = fractional, False
         if op.opcode == -1:  # an input: its raw integer
             level = 0
             value = _resize(f"x[{(op.id0 + 1) * in_type.width - 1}:{op.id0 * in_type.width}]",
                             in_type.width, bool(in_type.signed), fractional, width)  # fmt: skip
         elif op.opcode in (0, 1):  # v0 +/- v1 * 2**data
+            # With wires a = s0 * v0 and b = s1 * v1 (s = -1 where flipped), the value is
+            # s0 * (a + c * b) with c = s0 * s1 * (+1 or -1): one add or subtract, and the sign s0.
             level = max(levels[op.id0], levels[op.id1]) + 1
             stage = pipe.stage(level)
-            a = _resize(pipe.at(f"v{op.id0}", stage), widths[op.id0], True, fractional - fracs[op.id0], width)
-            b = _resize(pipe.at(f"v{op.id1}", stage), widths[op.id1], True, op.data + fractional - fracs[op.id1], width)
-            value = f"{a} {'+' if op.opcode == 0 else '-'} {b}"
-        elif op.opcode in (3, -3):  # (+/-v0) on op i's grid, rounded down (da4ml: TRN, WRAP)
-            level = levels[op.id0] + (op.opcode == -3)
-            source, source_width = pipe.at(f"v{op.id0}", pipe.stage(level)), widths[op.id0]
-            if op.opcode == -3:  # negate at full precision first
-                negated = _resize(source, widths[op.id0], True, 0, source_width + 1)
-                source, source_width = f"n{i}", widths[op.id0] + 1
-                lines.append(f"    wire [{source_width - 1}:0] {source} = {source_width}'d0 - {negated};")
-            value = _resize(source, source_width, True, fractional - fracs[op.id0], width)
+            flip = flipped[op.id0]
+            subtract = (op.opcode == 1) != (flipped[op.id0] != flipped[op.id1])
+            shift_a, shift_b = fractional - fracs[op.id0], op.data + fractional - fracs[op.id1]
+            width += flip
+            if subtract and shift_a > shift_b:
+                # a's low bits are zeros: a - b would negate b's low bits (a row of inverters);
+                # b - a has none, and the wire holds the negation.
+                flip = not flip
+                width += 1 if flip else -1
+            a = _resize(pipe.at(f"v{op.id0}", stage), widths[op.id0], True, shift_a, width)
+            b = _resize(pipe.at(f"v{op.id1}", stage), widths[op.id1], True, shift_b, width)
+            if subtract and flip != flipped[op.id0]:
+                a, b, shift_a, shift_b = b, a, shift_b, shift_a
+            # The low bits where one operand is all zeros are the other's: they bypass the carry chain
+            # (in it, a subtrahend's zero bits cost an inverter each).
+            low = min(max(shift_a, shift_b, 0), width)
+            keep = "a" if shift_b > shift_a else "b"
+            if low == 0:
+                value = f"{a} {'-' if subtract else '+'} {b}"
+            else:
+                lines.append(f"    wire [{width - 1}:0] v{i}_a = {a};")
+                lines.append(f"    wire [{width - 1}:0] v{i}_b = {b};")
+                low_bits = f"v{i}_{keep}[{low - 1}:0]"
+                if low == width:
+                    value = f"v{i}_{keep}"
+                else:
+                    top = f"v{i}_a[{width - 1}:{low}] {'-' if subtract else '+'} v{i}_b[{width - 1}:{low}]"
+                    value = f"{{{top}, {low_bits}}}"
+        elif op.opcode in (3, -3):  # (+/-v0) on op i's grid (exact: the dropped bits are zeros)
+            level = levels[op.id0]  # a negation only flips the sign the wire stands for
+            flip = flipped[op.id0] != (op.opcode == -3)
+            width += flip
+            source = pipe.at(f"v{op.id0}", pipe.stage(level))
+            value = _resize(source, widths[op.id0], True, fractional - fracs[op.id0], width)
         elif op.opcode == 5:  # a constant
             level = 0
             value = literal(int(op.data), width)
         else:  # pragma: no cover - a constant matrix multiply uses inputs, adders and constants
             raise AssertionError(f"{name}: da4ml opcode {op.opcode} in a constant-matrix multiply")
-        levels[i] = level
+        levels[i], widths[i], flipped[i] = level, width, flip
         pipe.define(f"v{i}", width, level)
         lines.append(f"    wire [{width - 1}:0] v{i} = {value};")
     outputs = []
     negated = []
     for f in range(weight.shape[1]):
         idx = solution.out_idxs[f]
-        negated.append(bool(solution.out_negs[f]) and idx >= 0 and idx in widths)
         if idx < 0 or idx not in widths:
+            negated.append(False)
             outputs.append(f"{yw}'d0")
             continue
+        negated.append(bool(solution.out_negs[f]) != flipped[idx])
         level = levels[idx]
         source = pipe.at(f"v{idx}", pipe.stage(level))
         value = _resize(source, widths[idx], True, solution.out_shifts[f] - fracs[idx], yw)

@@ -149,7 +149,9 @@ module lepton_window #(
                 assign wr = new_elem;
             end
             if (W > 1) begin : g_ram
-                reg [LW-1:0] mem [0:W-1];
+                // Block RAM, even when small: LUTs are the scarce resource of a camera core, and a
+                // full-frame line buffer has to be block RAM anyway (Yosys and Vivado honour ram_style).
+                (* ram_style = "block" *) reg [LW-1:0] mem [0:W-1];
                 reg [AW-1:0] sc;
                 wire [AW-1:0] sc_next = slot ? ((sc == W[AW-1:0] - 1'b1) ? {AW{1'b0}} : sc + 1'b1) : sc;
                 always @(posedge clk) begin
