@@ -208,11 +208,25 @@ def emit_cast(
         pipe.define(rounded, rw, level)
     else:
         rw, rounded = src_width, src
-    # Overflow: compare at a width that holds both the value and the type's bounds.
+    return saturate(m, base, rounded, rw, level, dst, pipe)
+
+
+def saturate(
+    m: Module, base: str, rounded: str, rw: int, level: int, dst: FixedType, pipe: Pipeline, relu: bool = False
+) -> str:  # fmt: skip
+    """The overflow half of a cast: the signed ``rounded`` (``rw`` bits, on ``dst``'s grid) wrapped or
+    saturated into ``dst``; with ``relu``, negative values become 0 first (free when ``dst`` is unsigned
+    and saturates: its lower bound is 0)."""
     lo = dst.lowest_raw if dst.overflow == "SAT_SYM" else dst.min_raw
     hi = dst.max_raw
     fits_lo = -(1 << (rw - 1)) >= lo  # the value can't go below the bound
     fits_hi = (1 << (rw - 1)) - 1 <= hi
+    if relu and (dst.overflow == "WRAP" or lo < 0):  # the clamp below would not zero negatives
+        stage = pipe.stage(level)
+        zero = m.name(f"{base}_relu")
+        source = pipe.at(rounded, stage)
+        m.add(f"    wire signed [{rw - 1}:0] {zero} = {source}[{rw - 1}] ? {rw}'sd0 : {source};")
+        rounded = pipe.define(zero, rw, level)
     out = m.name(f"{base}_q")
     zw = max(rw, dst.width + 1)
     wraps = dst.overflow == "WRAP" or (fits_lo and fits_hi)
@@ -259,23 +273,35 @@ def emit_network(graph: Graph, layout: CoreLayout, schedule: Schedule, clocks_pe
     levels = schedule.options.pipeline
     stream = _input_stream(m, graph, layout)
     nodes = graph.nodes
+    fused: set[str] = set()
     for index, node in enumerate(nodes[1:], start=1):
         base = m.name(node.name)
         m.add("", f"    // ---- {node.name}: {node.op} -> {node.shape} {node.type}")
+        following = nodes[index + 1] if index + 1 < len(nodes) else None
+        post = None
+        if (
+            isinstance(node, (Conv2D, Dense))
+            and isinstance(following, (ReLU, Requantize))
+            and cast_is_exact(node, nodes[index - 1].type)
+        ):
+            post = following
+            fused.add(following.name)
         before = len(m.lines)
-        if isinstance(node, Conv2D):
-            stream, clocks = _conv(m, base, node, stream, schedule.plan(node.name), levels, cmvms)
+        if node.name in fused:
+            m.add("    // computed with the layer before it (its cast)")
+            clocks = 0
+        elif isinstance(node, Conv2D):
+            stream, clocks = _conv(m, base, node, stream, schedule.plan(node.name), levels, cmvms, post)
         elif isinstance(node, Dense):
             plan = schedule.plan(node.name)
             if stream.frame is not None and needs_collect(plan):
                 stream = _collect(m, f"{base}_in", stream)
-            stream, clocks = _dense(m, base, node, stream, plan, levels, cmvms)
+            stream, clocks = _dense(m, base, node, stream, plan, levels, cmvms, post)
         elif isinstance(node, (MaxPool2D, AvgPool2D)):
             stream, clocks = _pool(m, base, node, stream, levels)
         elif isinstance(node, (ReLU, Requantize)):
             stream, clocks = _elementwise(m, base, node, stream, levels)
         elif isinstance(node, Flatten):
-            following = nodes[index + 1] if index + 1 < len(nodes) else None
             if isinstance(following, Dense) and not needs_collect(schedule.plan(following.name)):
                 m.add("    // the map goes on position by position: the next layer accumulates it as it arrives")
                 stream = Stream(stream.valid, stream.data, stream.count, node.type, stream.frame)
@@ -289,8 +315,9 @@ def emit_network(graph: Graph, layout: CoreLayout, schedule: Schedule, clocks_pe
     if stream.frame is not None:  # a network ending on a feature map sends all of it
         stream = _collect(m, "result_in", stream)
     stages["argmax"] = _result(m, stream, layout, levels)
+    result_widths = (max((stream.count - 1).bit_length(), 1), storage_bits(stream.type))
     depth = result_queue_depth(sum(stages.values()), layout.height * layout.width)
-    return Network(_top_module(m, layout, clocks_per_pixel, depth), tuple(cmvms), layout, stages, depth)
+    return Network(_top_module(m, layout, clocks_per_pixel, depth, result_widths), tuple(cmvms), layout, stages, depth)
 
 
 def _input_stream(m: Module, graph: Graph, layout: CoreLayout) -> Stream:
@@ -354,7 +381,8 @@ def _window(m: Module, base: str, node: Conv2D | MaxPool2D | AvgPool2D, stream: 
 
 
 def _conv(
-    m: Module, base: str, node: Conv2D, stream: Stream, plan: LayerPlan, levels: int, cmvms: list[Cmvm | Fold]
+    m: Module, base: str, node: Conv2D, stream: Stream, plan: LayerPlan, levels: int, cmvms: list[Cmvm | Fold],
+    post: ReLU | Requantize | None = None,
 ) -> tuple[Stream, int]:  # fmt: skip
     kh, kw = node.kernel_size
     valid, win, rows, cols = _window(m, base, node, stream)
@@ -376,26 +404,53 @@ def _conv(
         m.add(f"    assign {x} = {win};")
         m.add(f"    wire {base}_unused_flags = ^{{{rows}, {cols}}};  // no padding: every element is inside")
     weight = node.weight.reshape(-1, node.weight.shape[-1])
-    values_valid, values, clocks = _affine(m, base, node, valid, x, weight, stream.type, plan, levels, cmvms)
-    out = _register(m, base, values_valid, values, node.type, (node.shape[0], node.shape[1]))
+    values_valid, values, clocks = _affine(m, base, node, valid, x, weight, stream.type, plan, levels, cmvms, post)
+    out_type = post.type if post is not None else node.type
+    out = _register(m, base, values_valid, values, out_type, (node.shape[0], node.shape[1]))
     return out, 1 + clocks + 1  # window, multiply and cast, output register
 
 
 def _dense(
-    m: Module, base: str, node: Dense, stream: Stream, plan: LayerPlan, levels: int, cmvms: list[Cmvm | Fold]
+    m: Module, base: str, node: Dense, stream: Stream, plan: LayerPlan, levels: int, cmvms: list[Cmvm | Fold],
+    post: ReLU | Requantize | None = None,
 ) -> tuple[Stream, int]:  # fmt: skip
     values_valid, values, clocks = _affine(
-        m, base, node, stream.valid, stream.data, node.weight, stream.type, plan, levels, cmvms
+        m, base, node, stream.valid, stream.data, node.weight, stream.type, plan, levels, cmvms, post
     )
-    return _register(m, base, values_valid, values, node.type, None), clocks + 1
+    return _register(m, base, values_valid, values, post.type if post else node.type, None), clocks + 1
+
+
+def cast_is_exact(node: Conv2D | Dense, in_type: FixedType) -> bool:
+    """Whether the layer's own cast changes no sum: its type has the sums' fractional bits (or more) and
+    holds their whole range. Then a ReLU or Requantize after it can take the sums directly."""
+    from lepton_hw.backends.rtl.cmvm import column_bounds
+
+    weight = node.weight.reshape(-1, node.weight.shape[-1])
+    product_frac = in_type.frac + node.weight_type.frac
+    frac = max(product_frac, node.bias_type.frac)
+    scale = node.type.frac - frac
+    if scale < 0:
+        return False
+    for f, (lo, hi) in enumerate(zip(*column_bounds(weight.astype(object), in_type), strict=True)):
+        bias = int(node.bias[f]) << (frac - node.bias_type.frac)
+        lo_s, hi_s = (lo << (frac - product_frac)) + bias, (hi << (frac - product_frac)) + bias
+        if (lo_s << scale) < node.type.min_raw or (hi_s << scale) > node.type.max_raw:
+            return False
+    return True
 
 
 def _affine(
     m: Module, base: str, node: Conv2D | Dense, valid: str, x: str, weight: np.ndarray, in_type: FixedType,
-    plan: LayerPlan, levels: int, cmvms: list[Cmvm | Fold],
+    plan: LayerPlan, levels: int, cmvms: list[Cmvm | Fold], post: ReLU | Requantize | None = None,
 ) -> tuple[str, list[str], int]:  # fmt: skip
     """x @ weight + bias, cast to the node's type: the valid flag and one raw-bits wire per output, and
-    the clocks from ``valid`` to them (for a folded layer: from the last input's arrival)."""
+    the clocks from ``valid`` to them (for a folded layer: from the last input's arrival).
+
+    With ``post`` (a ReLU or Requantize after the layer, whose own cast :func:`cast_is_exact` says is
+    the identity), the sum goes straight into ``post``'s cast instead: one rounding for two layers.
+    Where that cast rounds to nearest or truncates, the rounding constant joins the bias, so the bias
+    adder is the rounding adder: ``floor((s + half) / 2**k)``, with ties to even fixed by clearing the
+    last bit when the dropped bits of ``s + half`` are all zero (then ``floor`` is the odd neighbour)."""
     y = m.name(f"{base}_y")
     if plan.impl == "fold":
         fold = build_fold(f"{base}_fold", weight, in_type, plan.inputs, plan.fold, plan.positions, levels)
@@ -432,13 +487,40 @@ def _affine(
             f"({_sext(y_f, yw, sw)} <<< {scale_y})" if scale_y else _sext(y_f, yw, sw)
         )  # (): << binds looser than +
         negated = isinstance(multiply, Cmvm) and multiply.is_negated(f)
-        total = f"{literal(bias, sw)} - {shifted}" if negated else f"{shifted} + {literal(bias, sw)}"
+        dst = post.type if post is not None else node.type
+        shift = frac - dst.frac
+        merged = post is not None and shift > 0 and dst.rounding in ("TRN", "RND", "RND_CONV")
+        half = (1 << (shift - 1)) if merged and dst.rounding != "TRN" else 0
+        if half:
+            sw = max(sw, signed_bits(lo + half, hi + half) + 1)
+        constant = literal(bias + half, sw)
+        total = f"{constant} - {shifted}" if negated else f"{shifted} + {constant}"
         m.add(
             f"    wire signed [{yw - 1}:0] {y_f} = {y}[{(f + 1) * yw - 1}:{f * yw}];",
             f"    wire signed [{sw - 1}:0] {s} = {total};",
         )
         pipe.define(s, sw, 1)
-        sums.append(emit_cast(m, f"{base}_o{f}", s, sw, frac, node.type, pipe))
+        relu = isinstance(post, ReLU)
+        if merged:
+            stage = pipe.stage(1)
+            t = pipe.at(s, stage)
+            fw = sw - shift
+            rounded = m.name(f"{base}_o{f}_round")
+            if dst.rounding == "RND_CONV":  # the last bit cleared on a tie (dropped bits all zero)
+                top = f"{t}[{sw - 1}:{shift + 1}], " if fw > 1 else ""
+                m.add(f"    wire signed [{fw - 1}:0] {rounded} = {{{top}{t}[{shift}] & (|{t}[{shift - 1}:0])}};")
+            else:
+                m.add(f"    wire signed [{fw - 1}:0] {rounded} = {t}[{sw - 1}:{shift}];")
+            pipe.define(rounded, fw, 1)
+            sums.append(saturate(m, f"{base}_o{f}", rounded, fw, 1, dst, pipe, relu))
+        elif relu:
+            stage = pipe.stage(1)
+            zero = m.name(f"{base}_relu{f}")
+            m.add(f"    wire signed [{sw - 1}:0] {zero} = {pipe.at(s, stage)}[{sw - 1}] ? {sw}'sd0 : {pipe.at(s, stage)};")
+            pipe.define(zero, sw, 1)
+            sums.append(emit_cast(m, f"{base}_o{f}", zero, sw, frac, dst, pipe))
+        else:
+            sums.append(emit_cast(m, f"{base}_o{f}", s, sw, frac, dst, pipe))
     out_valid, values = m.finish(base, pipe, y_valid, sums)
     return out_valid, values, clocks + pipe.last_stage(sums)
 
@@ -639,15 +721,12 @@ def _result(m: Module, stream: Stream, layout: CoreLayout, levels: int) -> int:
     best_v, best_i = pairs[0]
     valid, values = m.finish("result", pipe, stream.valid, [best_i, *logits])
     best_i, logits = values[0], values[1:]
-    beats = [_sext(v, sw, 32) if sw < 32 else v for v in logits]
-    class_index = m.name("class_index")
-    m.add(f"    wire [31:0] {class_index} = {{{32 - iw}'d0, {best_i}}};")
     m.add(
         "    reg res_valid;",
-        f"    reg [{(n + 1) * 32 - 1}:0] res_data;",
+        f"    reg [{iw + n * sw - 1}:0] res_data;  // class index, then the logits (compact: see lepton_result)",
         "    always @(posedge clk) begin",
         f"        res_valid <= rst ? 1'b0 : {valid};",
-        f"        if ({valid}) res_data <= {{{', '.join(reversed(beats))}, {class_index}}};",
+        f"        if ({valid}) res_data <= {{{', '.join(reversed(logits))}, {best_i}}};",
         "    end",
     )
     if n == 1:
@@ -655,7 +734,9 @@ def _result(m: Module, stream: Stream, layout: CoreLayout, levels: int) -> int:
     return pipe.last_stage([best_i]) + 1
 
 
-def _top_module(m: Module, layout: CoreLayout, clocks_per_pixel: int, queue_depth: int) -> str:
+def _top_module(
+    m: Module, layout: CoreLayout, clocks_per_pixel: int, queue_depth: int, result_widths: tuple[int, int]
+) -> str:  # fmt: skip
     header = f"""// lepton_core: {layout.summary}
 // Generated by lepton_hw from {layout.source}; do not edit (regenerate with `lepton-hw rtl`).
 //
@@ -707,7 +788,7 @@ module lepton_core (
     footer = f"""
     // verilator lint_on UNUSEDSIGNAL
 
-    lepton_result #(.BEATS({layout.n_outputs + 1}), .DEPTH({queue_depth})) result (
+    lepton_result #(.BEATS({layout.n_outputs + 1}), .DEPTH({queue_depth}), .CW({result_widths[0]}), .VW({result_widths[1]})) result (
         .clk(clk), .rst(rst), .frame_start(frame_start), .frame_end(frame_end), .frame_bad(frame_bad),
         .res_valid(res_valid), .res_data(res_data), .sof_ok(sof_ok), .m_tdata(m_axis_tdata),
         .m_tlast(m_axis_tlast), .m_tvalid(m_axis_tvalid), .m_tready(m_axis_tready), .frame_count(frame_count));

@@ -1,5 +1,7 @@
 // lepton_result: pairs each frame's result with its end-of-frame flag, drops the results of
 // malformed frames, and sends the others as packets of BEATS 32-bit beats (tlast on the last).
+// A result is stored compact (the class index in CW bits, then BEATS-1 signed values of VW bits)
+// and widened to 32-bit beats on the way out: beat 0 the index, beats 1.. the values sign-extended.
 //
 // Backpressure without losing anything: a frame is admitted (sof_ok) only while the frames
 // admitted and not yet retired are fewer than DEPTH, the result queue's size. The network
@@ -8,7 +10,9 @@
 
 module lepton_result #(
     parameter integer BEATS = 6,
-    parameter integer DEPTH = 2
+    parameter integer DEPTH = 2,
+    parameter integer CW = 3,    // bits of the class index
+    parameter integer VW = 32    // bits of one value (at most 32)
 ) (
     input wire clk,
     input wire rst,
@@ -16,7 +20,7 @@ module lepton_result #(
     input wire frame_end,
     input wire frame_bad,
     input wire res_valid,
-    input wire [BEATS*32-1:0] res_data,
+    input wire [CW+(BEATS-1)*VW-1:0] res_data,
     output wire sof_ok,
     output wire [31:0] m_tdata,
     output wire m_tlast,
@@ -28,7 +32,8 @@ module lepton_result #(
     localparam integer NW = $clog2(DEPTH + 1) + 1;                  // counts 0..DEPTH
     localparam integer BW = $clog2(BEATS + 1);
 
-    reg [BEATS*32-1:0] results [0:DEPTH-1];
+    localparam integer RW = CW + (BEATS - 1) * VW;
+    reg [RW-1:0] results [0:DEPTH-1];
     reg [DEPTH-1:0] bad_flags;
     reg [QW-1:0] res_wr, res_rd, end_wr, end_rd;
     reg [NW-1:0] res_count, end_count, outstanding;
@@ -37,7 +42,12 @@ module lepton_result #(
     wire head_ready = (res_count != 0) && (end_count != 0);
     wire head_bad = bad_flags[end_rd];
     assign m_tvalid = head_ready && !head_bad;
-    assign m_tdata = results[res_rd][beat*32 +: 32];
+    wire [RW-1:0] head = results[res_rd];
+    // verilator lint_off UNUSEDSIGNAL
+    wire [31:0] value_lsb = CW + ({{(32 - BW){1'b0}}, beat} - 32'd1) * VW;  // beat 0: unused
+    // verilator lint_on UNUSEDSIGNAL
+    wire [VW-1:0] value = head[value_lsb +: VW];
+    assign m_tdata = (beat == {BW{1'b0}}) ? {{(32 - CW){1'b0}}, head[CW-1:0]} : {{(32 - VW){value[VW-1]}}, value};
     assign m_tlast = (beat == BEATS[BW-1:0] - 1'b1);
     wire retire = head_ready && (head_bad || (m_tready && m_tlast));
     // frame_start is a registered pulse: a frame admitted in the clock before is not counted yet.
