@@ -110,6 +110,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_hls(args: argparse.Namespace) -> int:
     from lepton_hw.backends.hls import BuildSteps, build_project, run_synth, write_project
+    from lepton_hw.backends.hls.project import reuse_text
     from lepton_hw.boards import get_board
     from lepton_hw.engines import load_ir
     from lepton_hw.fsutil import atomic_output_dir, refuse_existing
@@ -124,11 +125,17 @@ def cmd_hls(args: argparse.Namespace) -> int:
             "(write the project without --synth, or pick a Xilinx board)"
         )
     clock = args.clock if args.clock is not None else board.clock_mhz
-    settings = f"{args.backend}, strategy {args.strategy}, reuse {args.reuse}"
-    print(f"hls: {graph.name} for {board.id} ({board.part}, {clock:g} MHz), {settings}")
+    reuse, layer_reuse = args.reuse, None
+    if reuse is None:  # each layer's from the camera's rate (the schedule's intervals); --reuse: one model-wide
+        from lepton_hw.backends.hls.adapter import stream_reuse
+
+        reuse, layer_reuse = 1, stream_reuse(graph, args.clocks_per_pixel)
     project = build_project(
-        graph, part=board.part, clock_mhz=clock, backend=args.backend, strategy=args.strategy, reuse=args.reuse
-    )
+        graph, part=board.part, clock_mhz=clock, backend=args.backend, strategy=args.strategy, reuse=reuse,
+        layer_reuse=layer_reuse, clocks_per_pixel=args.clocks_per_pixel,
+    )  # fmt: skip
+    settings = f"{args.backend}, strategy {args.strategy}, reuse {reuse_text(graph, project.settings)}"
+    print(f"hls: {graph.name} for {board.id} ({board.part}, {clock:g} MHz), {settings}")
     with atomic_output_dir(out, force=args.force) as tmp:
         write_project(project, tmp)
         if args.strategy == "da" and not args.synth:  # da4ml's own estimate needs no vendor tool
@@ -394,6 +401,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", metavar="DIR")
     p.add_argument("--board", required=True, help="a board id (`lepton-hw boards` lists them)")
     _add_hls_options(p)
+    p.set_defaults(reuse=None)  # hls: without --reuse, each layer's reuse factor comes from the camera's rate
+    p.add_argument("--clocks-per-pixel", type=_positive_int, default=1, metavar="N",
+                   help="core clocks per camera pixel (default 1): without --reuse, each layer gets the largest "
+                        "reuse factor that keeps up with the camera at this rate")  # fmt: skip
     p.add_argument("--clock", type=float, metavar="MHz", help="target clock (default: the board's)")
     p.add_argument("--synth", action="store_true", help="run csynth with the vendor tool when it is installed")
     p.add_argument("--cosim", action="store_true", help="with --synth: also run C/RTL co-simulation")

@@ -30,11 +30,12 @@ ENGINES = ("ir", "keras", "csim", "rtl")
 
 @dataclass(frozen=True)
 class HlsOptions:
-    """How the csim engine configures hls4ml (the defaults of `lepton-hw hls`)."""
+    """How the csim engine configures hls4ml (`lepton-hw predict/verify`'s options; the flow's HLS step)."""
 
     backend: str = "vitis"
     strategy: str = "latency"
-    reuse: int = 1
+    reuse: int = 1  # model-wide
+    layer_reuse: tuple[tuple[str, int], ...] = ()  # (layer name, reuse factor), sorted; overrides ``reuse``
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,14 @@ def run_engine(
         from lepton_hw.backends.hls import predict_csim
 
         options = hls or HlsOptions()
-        out = predict_csim(graph, raw, backend=options.backend, strategy=options.strategy, reuse=options.reuse)
+        out = predict_csim(
+            graph,
+            raw,
+            backend=options.backend,
+            strategy=options.strategy,
+            reuse=options.reuse,
+            layer_reuse=options.layer_reuse,
+        )
         y = graph.output.type.to_float(out)
     return np.asarray(y, dtype=np.float64).reshape(len(raw), -1)
 

@@ -107,8 +107,20 @@ class Context:
         return self.config.hardware
 
     def hls_options(self) -> HlsOptions:
+        """The HLS project's options. Each conv and dense layer gets the largest reuse factor that hls4ml
+        accepts for it and that keeps up with the camera (at most the clocks between two of its inputs at
+        hardware.clocks_per_pixel, the schedule's rates), unless hardware.hls.reuse > 1 sets one model-wide.
+
+        The same factors as ``schedule_reuse(graph, make_schedule(graph, hw.schedule_options()))``, without
+        the schedule's da4ml cost model (seconds to minutes), since every run of the flow computes this for
+        the steps' keys."""
         hw = self.hardware
-        return HlsOptions(hw.hls_backend, hw.hls_strategy, hw.hls_reuse)
+        if hw.hls_reuse > 1:
+            return HlsOptions(hw.hls_backend, hw.hls_strategy, hw.hls_reuse)
+        from lepton_hw.backends.hls.adapter import layer_reuse_pairs, stream_reuse
+
+        layer_reuse = layer_reuse_pairs(stream_reuse(self.graph(), hw.clocks_per_pixel))
+        return HlsOptions(hw.hls_backend, hw.hls_strategy, 1, layer_reuse)
 
     def path(self, name: str) -> Path:
         return self.directory / name
@@ -194,18 +206,21 @@ def _hls_inputs(ctx: Context) -> dict[str, Any]:
     hw = ctx.hardware
     return _reads(ctx, "ir", "test_x.npy") | {
         "board": hw.target,
-        "hls": dataclasses.astuple(ctx.hls_options()),
+        "hls": dataclasses.astuple(ctx.hls_options()),  # with the per-layer reuse factors
+        "clocks_per_pixel": hw.clocks_per_pixel,  # project.json's layer intervals
         "check_frames": hw.check_frames,
     }
 
 
 def _hls(ctx: Context) -> str:
     from lepton_hw.backends.hls import build_project, expected_packets, run_camera_csim, write_project
-    from lepton_hw.backends.hls.project import camera_problem
+    from lepton_hw.backends.hls.project import camera_problem, reuse_text
 
     hw, board, graph = ctx.hardware, ctx.board(), ctx.graph()
     options = dataclasses.asdict(ctx.hls_options())
-    project = build_project(graph, part=board.part, clock_mhz=board.clock_mhz, **options)
+    project = build_project(
+        graph, part=board.part, clock_mhz=board.clock_mhz, clocks_per_pixel=hw.clocks_per_pixel, **options
+    )
     problem = camera_problem(graph)
     check: dict[str, Any]
     if problem is None:
@@ -224,7 +239,10 @@ def _hls(ctx: Context) -> str:
             report["da4ml_costs"] = project.info["da4ml_costs"]
         (tmp / "report.json").write_text(json.dumps(report, indent=1) + "\n")
         (tmp / "camera_check.json").write_text(json.dumps(check, indent=1) + "\n")
-    return f"for {board.id} ({board.part}, {board.clock_mhz:g} MHz), strategy {hw.hls_strategy}; {checked}"
+    reuse = reuse_text(graph, project.settings)
+    return (
+        f"for {board.id} ({board.part}, {board.clock_mhz:g} MHz), strategy {hw.hls_strategy}, reuse {reuse}; {checked}"
+    )
 
 
 def _check_packets(engine: str, got: list[list[int]], want: list[list[int]]) -> None:

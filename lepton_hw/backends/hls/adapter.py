@@ -19,10 +19,11 @@ import logging
 import math
 import sys
 import warnings
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -41,6 +42,9 @@ from lepton_hw.ir.graph import (
     Requantize,
     same_padding,
 )
+
+if TYPE_CHECKING:
+    from lepton_hw.schedule import Schedule
 
 log = logging.getLogger(__name__)
 
@@ -133,21 +137,111 @@ def valid_reuse_factors(n_in: int, n_out: int) -> list[int]:
     return valid
 
 
-def check_reuse(graph: Graph, reuse: int) -> None:
-    """A reuse factor every weighted layer can take; otherwise an EngineError naming the layer."""
-    if reuse == 1:
-        return
-    for node in graph.nodes:
-        if isinstance(node, (Conv2D, Dense)):
-            n_out = int(node.weight.shape[-1])
-            n_in = int(node.weight.size) // n_out
-            valid = valid_reuse_factors(n_in, n_out)
-            if reuse not in valid:
-                shown = ", ".join(map(str, valid[:12])) + (", ..." if len(valid) > 12 else "")
-                raise EngineError(
-                    f"reuse factor {reuse} does not fit layer {node.name} ({n_in} inputs x {n_out} outputs); "
-                    f"valid for it: {shown}"
-                )
+LayerReuse = tuple[tuple[str, int], ...]  # (IR layer name, reuse factor) pairs, sorted: hashable
+
+
+def layer_reuse_pairs(layer_reuse: Mapping[str, int] | Iterable[tuple[str, int]] | None) -> LayerReuse:
+    """Per-layer reuse factors as sorted (name, factor) pairs (the form NetSettings and HlsOptions hold)."""
+    if layer_reuse is None:
+        return ()
+    items = layer_reuse.items() if isinstance(layer_reuse, Mapping) else layer_reuse
+    return tuple(sorted((str(name), int(f) if isinstance(f, np.integer) else f) for name, f in items))
+
+
+def mult_size(node: Conv2D | Dense) -> tuple[int, int]:
+    """hls4ml's (n_in, n_out) of a layer (FPGABackend.get_layer_mult_size): a conv's window
+    (kh * kw * cin) by its filters, a dense layer's whole input vector by its units."""
+    n_out = int(node.weight.shape[-1])
+    return int(node.weight.size) // n_out, n_out
+
+
+def check_reuse(graph: Graph, reuse: int, layer_reuse: Mapping[str, int] | None = None) -> None:
+    """A reuse factor every weighted layer can take: ``layer_reuse[name]`` for the layers it names,
+    ``reuse`` for the others; otherwise an EngineError naming the layer."""
+    layer_reuse = dict(layer_reuse or {})
+    weighted = [node for node in graph.nodes if isinstance(node, (Conv2D, Dense))]
+    unknown = sorted(set(layer_reuse) - {node.name for node in weighted})
+    if unknown:
+        raise EngineError(
+            f"per-layer reuse factors name {', '.join(map(repr, unknown))}, not a conv or dense layer of "
+            f"{graph.name!r}; its conv and dense layers: {', '.join(node.name for node in weighted)}"
+        )
+    for node in weighted:
+        rf = layer_reuse.get(node.name, reuse)
+        if rf == 1:  # hls4ml's rule always accepts 1
+            continue
+        n_in, n_out = mult_size(node)
+        valid = valid_reuse_factors(n_in, n_out)
+        if rf not in valid:
+            shown = ", ".join(map(str, valid[:12])) + (", ..." if len(valid) > 12 else "")
+            raise EngineError(
+                f"reuse factor {rf} does not fit layer {node.name} ({n_in} inputs x {n_out} outputs); "
+                f"valid for it: {shown}"
+            )
+
+
+# ----------------------------------------------------------------------------- reuse from the camera's rate
+# An hls4ml io_stream layer takes a new input every ReuseFactor clocks. The Latency strategy honours the
+# factor (hls4ml 1.3.0, read in its source): the line buffer's per-pixel loop of a conv is pipelined at
+# II=reuse_factor (templates/vivado/nnet_utils/nnet_conv2d_stream.h:89-90, conv_2d_buffer_cl, for latency
+# and distributed_arithmetic), so is a dense layer (nnet_dense_stream.h:17-18 dense_wrapper), and the
+# multiply itself (nnet_dense_latency.h:26 `PIPELINE II=CONFIG_T::reuse_factor`, :33 `ALLOCATION operation
+# instances=mul limit=CONFIG_T::multiplier_limit`, used by a conv's window too) shares its multipliers over
+# that many clocks: multiplier_limit = DIV_ROUNDUP(n_in * n_out, reuse_factor) - n_zeros / reuse_factor
+# (backends/vivado/passes/core_templates.py:27; convolution_templates.py:21, a conv's window multiply).
+# So Latency layers keep their strategy with a factor above 1 (Resource shares its multipliers with its own
+# loops, DenseResource_*). The C code computes the same values whatever the factor: only pragmas and a
+# constant change. hls4ml checks
+# a Latency layer's factor against its rule nowhere (vivado_backend.py init_dense / init_conv2d call
+# set_closest_reuse_factor only for Resource): check_reuse does it for every strategy. distributed_arithmetic
+# raises for any factor but 1 (vivado_backend.py init_dense).
+def hls_intervals(graph: Graph, clocks_per_pixel: int = 1) -> dict[str, int]:
+    """Per conv or dense layer, the fewest clocks between two inputs of its hls4ml layer when the camera
+    sends a pixel every ``clocks_per_pixel`` clocks (the rates of :func:`lepton_hw.schedule.stream_rates`).
+
+    hls4ml's io_stream conv runs its line-buffer loop once per input pixel and a dense layer reads its
+    input beat by beat, so the bound is the interval of the layer's input stream; a conv's is also no
+    more than the interval of its windows (the schedule's ``LayerPlan.interval``, which is shorter at the
+    drain of same padding). A dense layer after a map computes once per frame in hls4ml, so the interval
+    of its input beats is a conservative bound there.
+    """
+    from lepton_hw.schedule import stream_rates
+
+    rates = stream_rates(graph, clocks_per_pixel)
+    intervals = {}
+    for index, node in enumerate(graph.nodes):
+        if isinstance(node, Conv2D):
+            intervals[node.name] = min(rates[index - 1].interval, rates[index].interval)
+        elif isinstance(node, Dense):
+            intervals[node.name] = rates[index - 1].interval
+    return intervals
+
+
+def largest_reuse(n_in: int, n_out: int, interval: int) -> int:
+    """The largest reuse factor hls4ml accepts for n_in x n_out multiplications that is at most ``interval``."""
+    return max(rf for rf in valid_reuse_factors(n_in, n_out) if rf <= max(1, interval))  # 1 is always valid
+
+
+def _reuse_within(graph: Graph, intervals: Mapping[str, int]) -> dict[str, int]:
+    return {
+        node.name: largest_reuse(*mult_size(node), intervals[node.name])
+        for node in graph.nodes
+        if isinstance(node, (Conv2D, Dense))
+    }
+
+
+def schedule_reuse(graph: Graph, schedule: Schedule) -> dict[str, int]:
+    """Per conv or dense layer, the largest reuse factor hls4ml accepts for it that keeps up with the camera:
+    at most the layer's ``interval`` in ``schedule`` (and :func:`hls_intervals`' bound, for a strided conv)."""
+    bound = hls_intervals(graph, schedule.options.clocks_per_pixel)
+    return _reuse_within(graph, {plan.name: min(plan.interval, bound[plan.name]) for plan in schedule.layers})
+
+
+def stream_reuse(graph: Graph, clocks_per_pixel: int = 1) -> dict[str, int]:
+    """:func:`schedule_reuse` of the schedule at ``clocks_per_pixel``, without making the schedule: the
+    intervals need only the stream rates, while ``make_schedule`` also models every layer's da4ml cost
+    (seconds to minutes for large layers). The two are equal (tested)."""
+    return _reuse_within(graph, hls_intervals(graph, clocks_per_pixel))
 
 
 def hls_name(node: Node) -> str:
@@ -230,15 +324,17 @@ def layer_list(graph: Graph) -> list[dict[str, Any]]:
     return layers
 
 
-def hls_config(graph: Graph, strategy: str, reuse: int) -> dict[str, Any]:
-    """hls4ml's HLSConfig: model-wide strategy and reuse, every layer's types from the IR."""
+def hls_config(graph: Graph, strategy: str, reuse: int, layer_reuse: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """hls4ml's HLSConfig: the strategy, every layer's reuse factor (``layer_reuse[name]``, else the
+    model-wide ``reuse``) and every layer's types from the IR."""
+    layer_reuse = layer_reuse or {}
     layer_configs: dict[str, Any] = {}
     in_type = graph.input.type
     for node in graph.nodes:
         entry: dict[str, Any] = {"Precision": _precisions(node, in_type), "Trace": False}
         if isinstance(node, (Conv2D, Dense)):
             entry["Strategy"] = STRATEGIES[strategy]
-            entry["ReuseFactor"] = reuse
+            entry["ReuseFactor"] = int(layer_reuse.get(node.name, reuse))
         layer_configs[hls_name(node)] = entry
         in_type = node.type
     default = graph.output.type.hls4ml_str()  # never used: every layer above is set
@@ -256,7 +352,18 @@ class NetSettings:
     clock_mhz: float
     backend: str = "vitis"
     strategy: str = "latency"
-    reuse: int = 1
+    reuse: int = 1  # model-wide: every layer that layer_reuse does not name
+    layer_reuse: LayerReuse = ()  # (IR layer name, reuse factor), sorted; empty: ``reuse`` everywhere
+
+    @property
+    def applied_layer_reuse(self) -> LayerReuse:
+        """The per-layer factors the project is built with: none with strategy da, which needs reuse 1."""
+        return () if self.strategy == "da" else self.layer_reuse
+
+    def reuse_factors(self, graph: Graph) -> dict[str, int]:
+        """Every conv and dense layer's reuse factor in the project."""
+        applied = dict(self.applied_layer_reuse)
+        return {n.name: applied.get(n.name, self.reuse) for n in graph.nodes if isinstance(n, (Conv2D, Dense))}
 
     def validate(self) -> None:
         if self.backend not in BACKENDS:
@@ -265,6 +372,15 @@ class NetSettings:
             raise EngineError(f"unknown HLS strategy {self.strategy!r}; accepted: {', '.join(STRATEGIES)}")
         if not isinstance(self.reuse, int) or self.reuse < 1:
             raise EngineError(f"reuse factor must be a positive integer, got {self.reuse!r}")
+        if not isinstance(self.layer_reuse, tuple):
+            raise EngineError(f"per-layer reuse factors must be (name, factor) pairs, got {self.layer_reuse!r}")
+        for pair in self.layer_reuse:
+            name, factor = pair if isinstance(pair, tuple) and len(pair) == 2 else (None, None)
+            if not isinstance(name, str) or isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
+                raise EngineError(
+                    f"a per-layer reuse factor must be a (layer name, positive integer) pair, got {pair!r}"
+                    + (f" for layer {name!r}" if isinstance(name, str) else "")
+                )
         if self.strategy == "da" and self.reuse != 1:
             raise EngineError(
                 f"strategy 'da' (hls4ml's distributed_arithmetic) needs reuse 1, got {self.reuse}; "
@@ -278,6 +394,14 @@ class NetSettings:
         return round(1000.0 / self.clock_mhz, 6)
 
 
+def check_settings_reuse(graph: Graph, settings: NetSettings) -> None:
+    """Every layer's reuse factor in ``settings`` fits it, and the per-layer factors name conv or dense
+    layers of ``graph`` (with strategy da too, where they are not applied)."""
+    if settings.strategy == "da":
+        check_reuse(graph, 1, {name: 1 for name, _ in settings.layer_reuse})
+    check_reuse(graph, settings.reuse, dict(settings.applied_layer_reuse))
+
+
 def build_model_graph(graph: Graph, settings: NetSettings, output_dir: Path, weights_txt: bool = False) -> Any:
     """An hls4ml ModelGraph (io_stream) of the IR, whose project lives in ``output_dir``.
 
@@ -286,7 +410,13 @@ def build_model_graph(graph: Graph, settings: NetSettings, output_dir: Path, wei
     """
     settings.validate()
     check_supported(graph)
-    check_reuse(graph, settings.reuse)
+    check_settings_reuse(graph, settings)
+    if settings.strategy == "da" and any(factor != 1 for _, factor in settings.layer_reuse):
+        log.info(
+            "strategy da: hls4ml's distributed arithmetic needs reuse 1, so the per-layer reuse factors (%s) "
+            "are not applied: every layer takes reuse 1",
+            ", ".join(f"{name} {factor}" for name, factor in settings.layer_reuse),
+        )
     module = hls4ml()
     from hls4ml.model.graph import ModelGraph
 
@@ -302,7 +432,7 @@ def build_model_graph(graph: Graph, settings: NetSettings, output_dir: Path, wei
         OutputDir=str(output_dir),
         ProjectName=PROJECT_NAME,
         Backend=BACKENDS[settings.backend],
-        HLSConfig=hls_config(graph, settings.strategy, settings.reuse),
+        HLSConfig=hls_config(graph, settings.strategy, settings.reuse, dict(settings.applied_layer_reuse)),
         InputData=None,
         OutputPredictions=None,
     )
@@ -368,6 +498,8 @@ def layer_table(model: Any) -> list[dict[str, Any]]:
         accum = layer.get_attr("accum_t")
         if accum is not None:
             row["accum"] = _type_text(accum.precision)
+        if layer.weights.get("weight") is not None:
+            row["reuse_factor"] = int(layer.get_attr("reuse_factor", 1))  # as hls4ml will generate it
         rows.append(row)
     return rows
 

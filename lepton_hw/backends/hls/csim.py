@@ -2,9 +2,10 @@
 core (a testbench executable), both compiled once with g++ and cached by content hash.
 
 The cache key covers the IR (graph and integer weights), the settings that change the generated C++
-(backend, strategy, reuse), the hls4ml version, lepton_hw's templates, the compiler flags and the
-g++ version. Cache folder: ``$LEPTON_HW_CACHE/csim`` or ``~/.cache/lepton_hw/csim`` (``$XDG_CACHE_HOME``
-is honoured); builds are made in a temporary folder and renamed into place, so concurrent runs are safe.
+(backend, strategy, reuse, the per-layer reuse factors applied), the hls4ml version, lepton_hw's
+templates, the compiler flags and the g++ version. Cache folder: ``$LEPTON_HW_CACHE/csim`` or
+``~/.cache/lepton_hw/csim`` (``$XDG_CACHE_HOME`` is honoured); builds are made in a temporary folder and
+renamed into place, so concurrent runs are safe.
 The cached builds read their weights at run time from text files in their own folder (hls4ml's
 ``write_weights_txt``): g++ takes minutes on large constant ``ap_fixed`` arrays (a 640x15 dense layer:
 281 s with the weights in headers, 18 s without).
@@ -21,7 +22,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -76,6 +77,11 @@ def cache_key(graph: Graph, settings: adapter.NetSettings, kind: str) -> str:
     doc = dict(doc, source={})  # where the model came from does not change the code
     h = hashlib.sha256()
     h.update(repr((CACHE_FORMAT, kind, settings.backend, settings.strategy, settings.reuse)).encode())
+    # the layers whose reuse differs from the model-wide one: a different schedule rebuilds (none: the
+    # model-wide reuse everywhere, the same code and key whether or not per-layer factors were given)
+    own = sorted((name, rf) for name, rf in settings.reuse_factors(graph).items() if rf != settings.reuse)
+    if own:
+        h.update(repr(("layer_reuse", own)).encode())
     h.update(repr((adapter.hls4ml_version(), CXXFLAGS, compiler_version())).encode())
     h.update(repr(sorted(doc.items())).encode())
     for key in sorted(arrays):
@@ -119,8 +125,12 @@ def _compile(sources: Sequence[Path], output: Path, includes: Sequence[Path], sh
         o.unlink(missing_ok=True)
 
 
-def _settings(backend: str, strategy: str, reuse: int) -> adapter.NetSettings:
-    settings = adapter.NetSettings(CSIM_PART, CSIM_CLOCK_MHZ, backend, strategy, int(reuse))
+LayerReuseArg = Mapping[str, int] | Sequence[tuple[str, int]] | None
+
+
+def _settings(backend: str, strategy: str, reuse: int, layer_reuse: LayerReuseArg = None) -> adapter.NetSettings:
+    pairs = adapter.layer_reuse_pairs(layer_reuse)
+    settings = adapter.NetSettings(CSIM_PART, CSIM_CLOCK_MHZ, backend, strategy, int(reuse), pairs)
     settings.validate()
     return settings
 
@@ -128,6 +138,7 @@ def _settings(backend: str, strategy: str, reuse: int) -> adapter.NetSettings:
 def _cached_build(graph: Graph, settings: adapter.NetSettings, kind: str, cache_dir: Path | None) -> Path:
     """The folder of a cached build of ``kind`` ('net' or 'camera'), building it when missing."""
     root = (Path(cache_dir) if cache_dir is not None else cache_root()).resolve()  # absolute: WEIGHTS_DIR
+    adapter.check_settings_reuse(graph, settings)  # before a cache hit can hide a bad layer name or factor
     key = cache_key(graph, settings, kind)
     final = root / f"{kind}-{key}"
     product = final / (LIB_NAME if kind == "net" else CAMERA_EXE)
@@ -152,6 +163,7 @@ def _cached_build(graph: Graph, settings: adapter.NetSettings, kind: str, cache_
             backend=settings.backend,
             strategy=settings.strategy,
             reuse=settings.reuse,
+            layer_reuse=settings.layer_reuse,
             camera=kind == "camera",
             weights_txt=True,
         )
@@ -196,10 +208,13 @@ def compile_csim(
     backend: str = "vitis",
     strategy: str = "latency",
     reuse: int = 1,
+    layer_reuse: LayerReuseArg = None,
     cache_dir: Path | None = None,
 ) -> Path:
-    """Compile (or find in the cache) the network's C simulation library; returns its path."""
-    settings = _settings(backend, strategy, reuse)
+    """Compile (or find in the cache) the network's C simulation library; returns its path.
+
+    ``layer_reuse`` (IR layer name -> reuse factor) overrides ``reuse`` for the layers it names."""
+    settings = _settings(backend, strategy, reuse, layer_reuse)
     return _cached_build(graph, settings, "net", cache_dir) / LIB_NAME
 
 
@@ -210,6 +225,7 @@ def predict_csim(
     backend: str = "vitis",
     strategy: str = "latency",
     reuse: int = 1,
+    layer_reuse: LayerReuseArg = None,
     cache_dir: Path | None = None,
 ) -> np.ndarray:
     """Run hls4ml's C simulation on raw input integers (N, *input shape); raw outputs (N, n_out) as int64.
@@ -226,7 +242,10 @@ def predict_csim(
     t = graph.input.type
     if raw.size and (raw.min() < t.min_raw or raw.max() > t.max_raw):
         raise InputDataError(f"raw inputs out of the range of the input type {t}: {t.min_raw}..{t.max_raw}")
-    lib = _load_library(str(compile_csim(graph, backend=backend, strategy=strategy, reuse=reuse, cache_dir=cache_dir)))
+    library = compile_csim(
+        graph, backend=backend, strategy=strategy, reuse=reuse, layer_reuse=layer_reuse, cache_dir=cache_dir
+    )
+    lib = _load_library(str(library))
     n = len(raw)
     n_out = int(np.prod(graph.output.shape))
     x = np.ascontiguousarray(raw.reshape(n, -1), dtype=np.int64)
@@ -278,6 +297,7 @@ def run_camera_csim(
     backend: str = "vitis",
     strategy: str = "latency",
     reuse: int = 1,
+    layer_reuse: LayerReuseArg = None,
     cache_dir: Path | None = None,
 ) -> CameraRun:
     """C simulation of the camera core on a stream of frames, back to back.
@@ -286,7 +306,7 @@ def run_camera_csim(
     (for malformed frames). Returns the result packets and the status after each start of frame.
     """
     require_camera(graph)
-    settings = _settings(backend, strategy, reuse)
+    settings = _settings(backend, strategy, reuse, layer_reuse)
     build = _cached_build(graph, settings, "camera", cache_dir)
     beats = [b for item in frames for b in _beats_of(item, graph)]
     with tempfile.TemporaryDirectory(prefix="lepton_camera_") as tmp:

@@ -121,6 +121,14 @@ class HlsProject:
         return bool(self.info.get("camera"))
 
 
+def reuse_text(graph: Graph, settings: adapter.NetSettings) -> str:
+    """The reuse factors in words: one number, or each layer's."""
+    factors = settings.reuse_factors(graph)
+    if len(set(factors.values())) <= 1:
+        return str(settings.reuse if not factors else next(iter(factors.values())))
+    return "per layer: " + ", ".join(f"{name} {rf}" for name, rf in factors.items())
+
+
 def template_values(graph: Graph, settings: adapter.NetSettings) -> dict[str, Any]:
     n_out = int(np.prod(graph.output.shape))
     return {
@@ -134,7 +142,7 @@ def template_values(graph: Graph, settings: adapter.NetSettings) -> dict[str, An
         "clock_mhz": f"{settings.clock_mhz:g}",
         "period_ns": f"{settings.clock_period_ns:g}",
         "strategy": settings.strategy,
-        "reuse": settings.reuse,
+        "reuse": reuse_text(graph, settings),
         "tool": "Vitis HLS" if settings.backend == "vitis" else "Vivado HLS",
         "solution_flags": "-flow_target vivado" if settings.backend == "vitis" else "",
         "command": " ".join(tool_command(settings.backend, "build_camera.tcl")),
@@ -151,19 +159,28 @@ def build_project(
     backend: str = "vitis",
     strategy: str = "latency",
     reuse: int = 1,
+    layer_reuse: Mapping[str, int] | Sequence[tuple[str, int]] | None = None,
+    clocks_per_pixel: int | None = None,
     tb_frames: Sequence[np.ndarray] | None = None,
     camera: bool = True,
     weights_txt: bool = False,
 ) -> HlsProject:
     """The HLS project of ``graph``: raises UnsupportedLayerError / EngineError for what it cannot build.
 
+    ``layer_reuse`` (IR layer name -> reuse factor) overrides the model-wide ``reuse`` for the layers
+    it names (ignored with strategy da). ``clocks_per_pixel``: the camera's rate, for the layers'
+    input intervals recorded in project.json (default 1) and, when given, a warning for each layer
+    whose factor is above its interval.
     ``tb_frames`` (uint8 H x W) are the testbench's frames; by default a few deterministic ones.
     Without ``camera`` (or for a network the Mono8 wrapper cannot take) the project has no camera core.
     ``weights_txt``: hls4ml's C simulation reads the weights from text files (quicker to compile).
     """
-    settings = adapter.NetSettings(part, float(clock_mhz), backend, strategy, int(reuse))
+    settings = adapter.NetSettings(
+        part, float(clock_mhz), backend, strategy, int(reuse), adapter.layer_reuse_pairs(layer_reuse)
+    )
     settings.validate()
     model = adapter.build_model_graph(graph, settings, Path("hls"), weights_txt=weights_txt)
+    rates = layer_rates(graph, settings, clocks_per_pixel or 1, warn=clocks_per_pixel is not None)
     values = template_values(graph, settings)
     files: dict[str, str] = {"csim/lepton_csim_bridge.cpp": render("lepton_csim_bridge.cpp", values)}
     files["csim/lepton_raw.h"] = render("lepton_raw.h", values)
@@ -190,7 +207,9 @@ def build_project(
         "camera_problem": problem,
         "backend": backend,
         "strategy": strategy,
-        "reuse": reuse,
+        "reuse": reuse,  # model-wide; each layer's factor is in layer_rates
+        "clocks_per_pixel": clocks_per_pixel or 1,
+        "layer_rates": rates,
         "part": part,
         "clock_mhz": float(clock_mhz),
         "io_type": "io_stream",
@@ -205,6 +224,25 @@ def build_project(
     }
     files["project.json"] = json.dumps(info, indent=1) + "\n"
     return HlsProject(graph, settings, model, files, info)
+
+
+def layer_rates(
+    graph: Graph, settings: adapter.NetSettings, clocks_per_pixel: int, warn: bool = True
+) -> dict[str, dict[str, Any]]:
+    """Per conv or dense layer: its reuse factor (clocks between two inputs in hls4ml's io_stream) and the
+    interval of its inputs at the camera's rate (:func:`adapter.hls_intervals`); with ``warn``, a warning
+    for each layer whose factor is above it."""
+    intervals = adapter.hls_intervals(graph, clocks_per_pixel)
+    rates = {}
+    for name, rf in settings.reuse_factors(graph).items():
+        rates[name] = {"reuse_factor": rf, "interval_clocks": intervals[name], "keeps_up": rf <= intervals[name]}
+        if warn and rf > intervals[name]:
+            log.warning(
+                "HLS layer %s takes a new input every %d clocks (reuse %d), but its inputs come every %d clock(s) "
+                "at %d clock(s) per pixel: the core may fall behind the camera",
+                name, rf, rf, intervals[name], clocks_per_pixel,
+            )  # fmt: skip
+    return rates
 
 
 def write_project(project: HlsProject, out_dir: Path | str) -> Path:
