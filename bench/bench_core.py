@@ -90,7 +90,8 @@ def main() -> None:
         for entry in doc["boards"]:
             fmax = entry["fmax_mhz"]
             rows.append((
-                name, entry["board"], f"{entry['resources']['lut']['value']:,}", f"{entry['resources']['ff']['value']:,}",
+                name, entry["board"], f"{entry['resources']['lut']['value']:,}",
+                f"{entry['resources']['ff']['value']:,}",
                 str(entry["resources"]["dsp"]["value"]), "yes" if entry["fits"] else "NO",
                 "-" if fmax["value"] is None else f"{fmax['value']:.1f}" + ("" if fmax["measured"] else "*"),
                 str(sim.get("cycles_per_frame")), str(sim.get("latency_cycles")),

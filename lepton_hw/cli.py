@@ -417,7 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kernel", default="da", choices=KERNELS,
                    help="multiplies: da = da4ml shift-add graphs (default), mac = plain multiplies (DSPs)")  # fmt: skip
     p.add_argument("--pipeline", type=int, default=1, metavar="N", choices=range(0, 9),
-                   help="adder levels between pipeline registers, 0-8 (default 1; 0: no registers inside layers)")  # fmt: skip
+                   help="adder levels between pipeline registers (default 1; 0: none inside layers)")  # fmt: skip
     p.add_argument("--clocks-per-pixel", type=_positive_int, default=1, metavar="N",
                    help="core clocks per camera pixel (default 1); more lets layers fold further")  # fmt: skip
     p.add_argument("--pixel-clock", type=float, metavar="MHz", help="the camera's pixel rate, recorded in core.json")

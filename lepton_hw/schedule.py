@@ -26,7 +26,6 @@ results: the choice needs only their order.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -196,11 +195,9 @@ def _value_bits(t: FixedType) -> int:
     return t.width + (0 if t.signed else 1)
 
 
-@functools.lru_cache(maxsize=64)
-def _da_cost(weight_bytes: bytes, shape: tuple[int, int], in_type: FixedType) -> int:
+def _da_cost(weight: np.ndarray, in_type: FixedType) -> int:
     from lepton_hw.backends.rtl.cmvm import da_solution
 
-    weight = np.frombuffer(weight_bytes, dtype=np.int64).reshape(shape)
     return int(da_solution(weight, in_type).cost) if np.count_nonzero(weight) else 0
 
 
@@ -215,7 +212,7 @@ def _costs(weight: np.ndarray, in_type: FixedType, k: int, fold: int, accum_bits
     per_clock = -(-k // fold)
     rom_bits = positions * fold * per_clock * n * weight_bits
     return {
-        "da": _da_cost(np.ascontiguousarray(weight, dtype=np.int64).tobytes(), weight.shape, in_type),
+        "da": _da_cost(weight, in_type),
         "mac": nonzero * (xb + accum_bits) // 2,
         # multipliers, their adder tree and accumulator, the ROM (64 bits a LUT6) and the input mux
         "fold": per_clock * n * (xb * weight_bits + accum_bits) + rom_bits // 64 + per_clock * xb,
@@ -270,7 +267,9 @@ def _choose(
                 f"1..{max_fold}, or raise hardware.clocks_per_pixel to {_needed_cpp(forced.fold, rate, options)}"
             )
         if forced.impl in FULL_RATE and forced.fold != 1:
-            raise UnsupportedLayerError(f"{where}: impl {forced.impl} is full rate (fold 1); fold {forced.fold} needs impl fold")
+            raise UnsupportedLayerError(
+                f"{where}: impl {forced.impl} is full rate (fold 1); fold {forced.fold} needs impl fold"
+            )
     fold_at = forced.fold if forced.fold is not None else max_fold
     costs = _costs(weight, in_type, k, fold_at, accum_bits)
     if forced.impl is not None:
@@ -281,10 +280,7 @@ def _choose(
         candidates = [options.kernel] + (["fold"] if fold_at > 1 or positions > 1 else [])
         impl = min(candidates, key=lambda c: costs[c])
     fold = fold_at if impl == "fold" else 1
-    if impl == "fold":
-        multipliers = -(-k // fold) * n
-    else:
-        multipliers = int(np.count_nonzero(weight)) if impl == "mac" else 0
+    multipliers = {"fold": -(-k // fold) * n, "mac": int(np.count_nonzero(weight)), "da": 0}[impl]
     if impl in FULL_RATE and positions > 1:  # a full-rate graph on the collected map: once per frame
         arrivals, interval, inputs, pos = 1, max(1, rate.interval * rate.per_frame), k * positions, 1
     else:
@@ -307,7 +303,9 @@ def _check_options(graph: Graph, options: ScheduleOptions) -> None:
     if options.kernel not in KERNELS:
         raise UnsupportedLayerError(f"unknown kernel {options.kernel!r}; accepted: {', '.join(KERNELS)}")
     if not 1 <= options.clocks_per_pixel <= MAX_CLOCKS_PER_PIXEL:
-        raise UnsupportedLayerError(f"clocks_per_pixel must be in 1..{MAX_CLOCKS_PER_PIXEL}, got {options.clocks_per_pixel}")
+        raise UnsupportedLayerError(
+            f"clocks_per_pixel must be in 1..{MAX_CLOCKS_PER_PIXEL}, got {options.clocks_per_pixel}"
+        )
     if not 0 <= options.pipeline <= MAX_PIPELINE:
         raise UnsupportedLayerError(f"pipeline must be in 0..{MAX_PIPELINE}, got {options.pipeline}")
     weighted = [node.name for node in graph.nodes if isinstance(node, (Conv2D, Dense))]

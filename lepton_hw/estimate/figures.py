@@ -100,7 +100,10 @@ def board_entry(
     meets = None if required is None or fmax["value"] is None else bool(fmax["value"] >= required)
     if required is not None:  # the camera sets the clock: pixel clock x clocks per pixel
         cpp = int(design.core.get("clocks_per_pixel", 1))
-        clock, clock_by = required, f"the camera's pixel clock {design.core['pixel_clock_mhz']:g} MHz x {cpp} clock(s) per pixel"
+        clock, clock_by = (
+            required,
+            f"the camera's pixel clock {design.core['pixel_clock_mhz']:g} MHz x {cpp} clock(s) per pixel",
+        )
         clock_measured = True
     elif fmax["value"] is None:
         clock, clock_by = board.clock_mhz, f"board clock of {board.id}.yaml; Fmax unknown"

@@ -32,6 +32,10 @@ SYNTH_TIMEOUT_S = 3600
 # ABC9's default script (&scorr; &dc2; &dch; &if; &mfs) took 4x as long as &if alone on the camera
 # core (76 s against 19 s for its largest layer) for LUT counts within 1% of each other.
 ABC9_SCRIPT = "+&if,{W},{D},-v"
+# Families whose DSP blocks are faster than a small multiplier in LUTs: there the folded layers'
+# multipliers go to DSPs (lepton_core's LUT_MULTIPLIERS = 0). Elsewhere (ECP5, iCE40, Nexus, Gowin)
+# the DSP's own delay limited the clock, and a 4-bit x 4-bit product in LUTs is faster.
+DSP_MULTIPLIER_FAMILIES = ("xc7", "xcup")
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class SynthPlan:
             [
                 f"scratchpad -set abc9.script {ABC9_SCRIPT}",
                 f"read_verilog {files}",
+                *([f"chparam -set LUT_MULTIPLIERS 0 {TOP}"] if self.family in DSP_MULTIPLIER_FAMILIES else []),
                 f"{self.command} -top {TOP}",
                 "tee -q -o stat.json stat -json",
                 "write_json netlist.json",

@@ -15,6 +15,7 @@ Every multiply of the RTL backend goes through one module of the same shape::
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -146,7 +147,11 @@ def build_cmvm(name: str, weight: np.ndarray, in_type: FixedType, kernel: str, p
     header = (
         f"// {name}: y = x @ W, {n_in} inputs ({in_type}, raw) x {n_out} outputs, kernel {kernel}"
         + (f", {latency} clock(s) of latency" if latency else "")
-        + (f"\n// negated outputs (y_f = -(x @ W)_f): {[f for f in range(n_out) if negated[f]]}" if any(negated) else "")
+        + (
+            f"\n// negated outputs (y_f = -(x @ W)_f): {[f for f in range(n_out) if negated[f]]}"
+            if any(negated)
+            else ""
+        )
         + f"\nmodule {name} (\n{clock}    input wire [{n_in * in_type.width - 1}:0] x,\n"
         f"    output wire [{n_out * out_width - 1}:0] y\n);\n"
     )
@@ -229,9 +234,17 @@ def adder_tree(pipe: Pipeline, lines: list[str], base: str, terms: list[tuple[st
 
 
 def da_solution(weight: np.ndarray, in_type: FixedType) -> Any:
-    """da4ml's adder graph (a CombLogic) for ``x @ weight`` on raw integers of ``in_type``."""
+    """da4ml's adder graph (a CombLogic) for ``x @ weight`` on raw integers of ``in_type`` (solved once
+    per process: the schedule prices it, the emitter writes it)."""
+    array = np.ascontiguousarray(np.asarray(weight).astype(np.int64))
+    return _solve(array.tobytes(), array.shape, in_type)
+
+
+@functools.lru_cache(maxsize=32)
+def _solve(weight_bytes: bytes, shape: tuple[int, ...], in_type: FixedType) -> Any:
     from da4ml.trace import FixedVariableArrayInput, comb_trace
 
+    weight = np.frombuffer(weight_bytes, dtype=np.int64).reshape(shape)
     n_in = weight.shape[0]
     signed = int(in_type.signed)
     inp = FixedVariableArrayInput((n_in,))

@@ -460,7 +460,8 @@ def _affine(
         m.add(
             f"    wire {y_valid};",
             f"    wire [{fold.n_out * fold.out_width - 1}:0] {y};",
-            f"    {fold.name} {base}_mul (.clk(clk), .rst(rst), .in_valid({valid}), .in_data({x}),",
+            f"    {fold.name} #(.LUT_MULT(LUT_MULTIPLIERS)) {base}_mul (.clk(clk), .rst(rst), .in_valid({valid}), "
+            f".in_data({x}),",
             f"        .out_valid({y_valid}), .out_data({y}));",
         )
         clocks = plan.fold - 1 + fold.latency
@@ -469,7 +470,10 @@ def _affine(
         cmvms.append(cmvm)
         multiply = cmvm
         clock = ".clk(clk), " if cmvm.latency else ""
-        m.add(f"    wire [{cmvm.n_out * cmvm.out_width - 1}:0] {y};", f"    {cmvm.name} {base}_mul ({clock}.x({x}), .y({y}));")
+        m.add(
+            f"    wire [{cmvm.n_out * cmvm.out_width - 1}:0] {y};",
+            f"    {cmvm.name} {base}_mul ({clock}.x({x}), .y({y}));",
+        )
         y_valid = m.delay(f"{base}_y", valid, cmvm.latency)
         clocks = cmvm.latency
     yw = multiply.out_width
@@ -516,7 +520,9 @@ def _affine(
         elif relu:
             stage = pipe.stage(1)
             zero = m.name(f"{base}_relu{f}")
-            m.add(f"    wire signed [{sw - 1}:0] {zero} = {pipe.at(s, stage)}[{sw - 1}] ? {sw}'sd0 : {pipe.at(s, stage)};")
+            m.add(
+                f"    wire signed [{sw - 1}:0] {zero} = {pipe.at(s, stage)}[{sw - 1}] ? {sw}'sd0 : {pipe.at(s, stage)};"
+            )
             pipe.define(zero, sw, 1)
             sums.append(emit_cast(m, f"{base}_o{f}", zero, sw, frac, dst, pipe))
         else:
@@ -748,7 +754,13 @@ def _top_module(
 //   frame_count: packets sent; err_malformed: a malformed frame was seen (sticky until err_clear)
 `default_nettype none
 
-module lepton_core (
+module lepton_core #(
+    // Folded layers' multipliers: 1 = shift-and-add in LUTs, 0 = `*` for DSP blocks (lepton_hw's
+    // synthesis sets 0 for Xilinx, whose DSPs are fast). The same products either way.
+    // verilator lint_off UNUSEDPARAM
+    parameter integer LUT_MULTIPLIERS = 1
+    // verilator lint_on UNUSEDPARAM
+) (
     input wire aclk,
     input wire aresetn,
     input wire [{layout.tdata_bits - 1}:0] s_axis_tdata,
@@ -770,7 +782,8 @@ module lepton_core (
 
     wire sof_ok, pix_valid, frame_start, frame_end, frame_bad, malformed;
     wire [{layout.tdata_bits - 1}:0] pix_data;
-    lepton_framer #(.H({layout.height}), .W({layout.width}), .DW({layout.tdata_bits}), .CPP({clocks_per_pixel})) framer (
+    lepton_framer #(.H({layout.height}), .W({layout.width}), .DW({layout.tdata_bits}),
+        .CPP({clocks_per_pixel})) framer (
         .clk(clk), .rst(rst), .s_tdata(s_axis_tdata), .s_tuser(s_axis_tuser), .s_tlast(s_axis_tlast),
         .s_tvalid(s_axis_tvalid), .s_tready(s_axis_tready), .sof_ok(sof_ok), .pix_valid(pix_valid),
         .pix_data(pix_data), .frame_start(frame_start), .frame_end(frame_end), .frame_bad(frame_bad),
@@ -788,7 +801,8 @@ module lepton_core (
     footer = f"""
     // verilator lint_on UNUSEDSIGNAL
 
-    lepton_result #(.BEATS({layout.n_outputs + 1}), .DEPTH({queue_depth}), .CW({result_widths[0]}), .VW({result_widths[1]})) result (
+    lepton_result #(.BEATS({layout.n_outputs + 1}), .DEPTH({queue_depth}), .CW({result_widths[0]}),
+        .VW({result_widths[1]})) result (
         .clk(clk), .rst(rst), .frame_start(frame_start), .frame_end(frame_end), .frame_bad(frame_bad),
         .res_valid(res_valid), .res_data(res_data), .sof_ok(sof_ok), .m_tdata(m_axis_tdata),
         .m_tlast(m_axis_tlast), .m_tvalid(m_axis_tvalid), .m_tready(m_axis_tready), .frame_count(frame_count));

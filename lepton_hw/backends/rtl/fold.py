@@ -86,7 +86,9 @@ def build_fold(
         f"// {name}: y = sum over {positions} position(s) of x @ W[position], {k} inputs ({in_type}, raw) x {n} "
         f"outputs;",
         f"// folded {fold}x: {p} value(s) a clock into {p * n} multipliers, weights in a {depth} x {rom_width}-bit ROM",
-        f"module {name} (",
+        f"module {name} #(",
+        "    parameter integer LUT_MULT = 1  // 1: multipliers in LUTs (shift and add); 0: `*`, for DSP blocks",
+        ") (",
         "    input wire clk,",
         "    input wire rst,",
         "    input wire in_valid,",
@@ -172,18 +174,34 @@ def build_fold(
         "",
         "    // ---- stage 3: P x N products, registered",
     ]
-    for o in range(n):
-        for j in range(p):
-            x = f"x2[{(j + 1) * iw - 1}:{j * iw}]"
-            xs = f"$signed({x})" if in_type.signed else f"$signed({{1'b0, {x}}})"
-            lines.append(
-                f"    wire signed [{pw - 1}:0] m{o}_{j} = {xs} * $signed(w2[{(o * p + j + 1) * ww - 1}:{(o * p + j) * ww}]);"
-            )
+    # Two forms of the same products, chosen by the LUT_MULT parameter: shift-and-add in LUTs (the
+    # default: a small product is faster in fabric than through an ECP5 or iCE40 DSP block, whose own
+    # delay was the longest path), or `*` for synthesis to map to DSP blocks (Xilinx's are fast).
+    products = [(o, j) for o in range(n) for j in range(p)]
+    lines += [f"    wire signed [{pw - 1}:0] {', '.join(f'm{o}_{j}' for o, j in products)};", "    generate"]
+    lines.append("        if (LUT_MULT != 0) begin : g_lut_mult")
+    for o, j in products:
+        x = f"x2[{(j + 1) * iw - 1}:{j * iw}]"
+        w = f"w2[{(o * p + j + 1) * ww - 1}:{(o * p + j) * ww}]"
+        lines.append(f"            assign m{o}_{j} = {_shift_add(x, iw, bool(in_type.signed), w, ww, pw)};")
+    lines += ["        end else begin : g_dsp_mult"]
+    for o, j in products:
+        x = f"x2[{(j + 1) * iw - 1}:{j * iw}]"
+        xs = f"$signed({x})" if in_type.signed else f"$signed({{1'b0, {x}}})"
+        w = f"w2[{(o * p + j + 1) * ww - 1}:{(o * p + j) * ww}]"
+        lines.append(f"            assign m{o}_{j} = {xs} * $signed({w});")
+    lines += ["        end", "    endgenerate"]
     lines.append(f"    reg signed [{pw - 1}:0] {', '.join(f'p{o}_{j}' for o in range(n) for j in range(p))};")
     lines.append("    reg v2, first2, last2;")
     lines.append("    always @(posedge clk) begin")
     lines += [f"        p{o}_{j} <= m{o}_{j};" for o in range(n) for j in range(p)]
-    lines += ["        v2 <= rst ? 1'b0 : v1b;", "        first2 <= first1b;", "        last2 <= last1b;", "    end", ""]
+    lines += [
+        "        v2 <= rst ? 1'b0 : v1b;",
+        "        first2 <= first1b;",
+        "        last2 <= last1b;",
+        "    end",
+        "",
+    ]
 
     # ---- adder trees of the P products of each output (at yw bits: every partial sum fits)
     pipe = Pipeline(pipeline)
@@ -231,6 +249,22 @@ def build_fold(
     return Fold(
         name, "\n".join(lines), k, n, yw, tuple(lo), tuple(hi), fold, positions, p * n, depth * rom_width, latency
     )
+
+
+def _shift_add(x: str, iw: int, signed: bool, w: str, ww: int, pw: int) -> str:
+    """x * w as a balanced sum of partial products (x's bit b selects w << b; a signed x's top bit
+    weighs -2**(iw-1), subtracted last), every term sign-extended to ``pw`` bits: exact, as the product fits."""
+    w_name, w_low = w.split("[")[0], int(w.split(":")[1].rstrip("]"))
+    wide = f"{{{{{pw - ww}{{{w_name}[{w_low + ww - 1}]}}}}, {w}}}"
+    name, low = x.split("[")[0], int(x.split(":")[1].rstrip("]"))
+    terms = [f"({name}[{low + b}] ? ({wide} <<< {b}) : {pw}'sd0)" for b in range(iw)]
+    negative = terms.pop() if signed else None
+    while len(terms) > 1:  # pairwise, so the adder depth is log2(iw)
+        terms = [f"({terms[k]} + {terms[k + 1]})" for k in range(0, len(terms) - 1, 2)] + (
+            [terms[-1]] if len(terms) % 2 else []
+        )
+    total = terms[0] if terms else f"{pw}'sd0"
+    return f"({total} - {negative})" if negative else total
 
 
 def _address(aw: int, ew: int, fw: int, fold: int, positions: int) -> str:
