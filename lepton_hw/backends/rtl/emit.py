@@ -189,11 +189,13 @@ def emit_cast(
         else:
             rest = f"{a}[{shift - 1}:0]"
             half = f"{shift}'d{1 << (shift - 1)}"
+            # above / at half: the top dropped bit set, and some / none of the others (plain logic)
+            others = f"(|{a}[{shift - 2}:0])" if shift > 1 else "1'b0"
             flags = {
                 "inexact": f"(|{rest})",
                 "negative": f"{a}[{ext - 1}]",
-                "above": f"({rest} > {half})" if shift > 1 else "1'b0",  # one dropped bit is never above half
-                "at_half": f"({rest} == {half})",
+                "above": f"({a}[{shift - 1}] & {others})",
+                "at_half": f"({a}[{shift - 1}] & !{others})",
                 "odd": f"{floor}[0]",
             }
             m.add(f"    wire {up} = {_round_up(dst.rounding, flags)};")
@@ -237,7 +239,7 @@ def saturate(
         m.add(f"    wire [{dst.width - 1}:0] {out} = {z}[{dst.width - 1}:0];")
         pipe.define(out, dst.width, level)
         return out
-    below, above = f"({z} < {literal(lo, zw)})", f"({z} > {literal(hi, zw)})"
+    below, above = _out_of_range(z, zw, dst, lo, hi)
     sat = m.name(f"{base}_sat")
     if dst.overflow == "SAT_ZERO":
         m.add(f"    wire signed [{zw - 1}:0] {sat} = ({below} || {above}) ? {zw}'sd0 : {z};")
@@ -246,6 +248,25 @@ def saturate(
     m.add(f"    wire [{dst.width - 1}:0] {out} = {sat}[{dst.width - 1}:0];")
     pipe.define(out, dst.width, level)
     return out
+
+
+def _out_of_range(z: str, zw: int, dst: FixedType, lo: int, hi: int) -> tuple[str, str]:
+    """Verilog of ``z < lo`` and ``z > hi`` for the signed ``zw``-bit ``z``. At a type's own bounds
+    (powers of two) these are the sign and the bits above the type's: OR/AND trees instead of two
+    comparators' carry chains (they were on the longest paths)."""
+    sign = f"{z}[{zw - 1}]"
+    top = dst.width if not dst.signed else dst.width - 1  # bits at and above this one must be copies of the sign
+    if hi == dst.max_raw and lo in (dst.min_raw, dst.lowest_raw) and top < zw - 1:
+        high = f"{z}[{zw - 2}:{top}]"
+        above = f"(!{sign} && (|{high}))"
+        if not dst.signed:
+            below = sign
+        else:
+            below = f"({sign} && !(&{high}))"
+        if lo != dst.min_raw:  # SAT_SYM: the type's minimum itself is below too
+            below = f"({below} || ({z} == {literal(dst.min_raw, zw)}))"
+        return below, above
+    return f"({z} < {literal(lo, zw)})", f"({z} > {literal(hi, zw)})"
 
 
 def _sext(name: str, width: int, to: int) -> str:
@@ -363,6 +384,8 @@ def _window(m: Module, base: str, node: Conv2D | MaxPool2D | AvgPool2D, stream: 
     h, w, (kh, kw), (sh, sw) = sched.height, sched.width, sched.kernel, sched.strides
     pt, pl, oh, ow = sched.pad_top, sched.pad_left, sched.out_height, sched.out_width
     drain = int(sched.last >= h * w)
+    # some window reaches outside the frame: above/left, or below/right of it
+    padded = int(pt > 0 or pl > 0 or (oh - 1) * sh + kh - pt > h or (ow - 1) * sw + kw - pl > w)
     ew = stream.count * stream.type.width
     valid, win, rows, cols = (m.name(f"{base}_{s}") for s in ("win_valid", "window", "row_ok", "col_ok"))
     last = m.name(f"{base}_win_last")
@@ -372,7 +395,7 @@ def _window(m: Module, base: str, node: Conv2D | MaxPool2D | AvgPool2D, stream: 
         f"    wire [{kh - 1}:0] {rows};",
         f"    wire [{kw - 1}:0] {cols};",
         f"    lepton_window #(.H({h}), .W({w}), .EW({ew}), .KH({kh}), .KW({kw}), .SH({sh}), .SW({sw}), "
-        f".PT({pt}), .PL({pl}), .OH({oh}), .OW({ow}), .DRAIN({drain})) {base}_win (",
+        f".PT({pt}), .PL({pl}), .OH({oh}), .OW({ow}), .DRAIN({drain}), .PADDED({padded})) {base}_win (",
         f"        .clk(clk), .rst(rst), .in_valid({stream.valid}), .in_data({stream.data}),",
         f"        .out_valid({valid}), .out_last({last}), .out_window({win}),",
         f"        .out_row_ok({rows}), .out_col_ok({cols}));",

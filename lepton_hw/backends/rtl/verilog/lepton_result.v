@@ -43,11 +43,24 @@ module lepton_result #(
     wire head_bad = bad_flags[end_rd];
     assign m_tvalid = head_ready && !head_bad;
     wire [RW-1:0] head = results[res_rd];
-    // verilator lint_off UNUSEDSIGNAL
-    wire [31:0] value_lsb = CW + ({{(32 - BW){1'b0}}, beat} - 32'd1) * VW;  // beat 0: unused
-    // verilator lint_on UNUSEDSIGNAL
-    wire [VW-1:0] value = head[value_lsb +: VW];
-    assign m_tdata = (beat == {BW{1'b0}}) ? {{(32 - CW){1'b0}}, head[CW-1:0]} : {{(32 - VW){value[VW-1]}}, value};
+    // The beats, widened: a plain multiplexer over BEATS words (no shifter).
+    wire [31:0] beats [0:(1 << BW) - 1];  // indexed by beat: every value of its BW bits exists
+    assign beats[0] = {{(32 - CW){1'b0}}, head[CW-1:0]};
+    genvar gb;
+    generate
+        for (gb = BEATS; gb < (1 << BW); gb = gb + 1) begin : g_unused
+            assign beats[gb] = 32'd0;
+        end
+        for (gb = 1; gb < BEATS; gb = gb + 1) begin : g_beat
+            wire [VW-1:0] value = head[CW + (gb - 1) * VW +: VW];
+            if (VW < 32) begin : g_extend
+                assign beats[gb] = {{(32 - VW){value[VW-1]}}, value};
+            end else begin : g_whole
+                assign beats[gb] = value;
+            end
+        end
+    endgenerate
+    assign m_tdata = beats[beat];
     assign m_tlast = (beat == BEATS[BW-1:0] - 1'b1);
     wire retire = head_ready && (head_bad || (m_tready && m_tlast));
     // frame_start is a registered pulse: a frame admitted in the clock before is not counted yet.

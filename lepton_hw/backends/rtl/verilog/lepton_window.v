@@ -28,7 +28,8 @@ module lepton_window #(
     parameter integer PL = 0,    // zero columns left of the frame
     parameter integer OH = 6,
     parameter integer OW = 6,
-    parameter integer DRAIN = 0  // 1: outputs continue after the frame's last element
+    parameter integer DRAIN = 0, // 1: outputs continue after the frame's last element
+    parameter integer PADDED = 1 // 0: no window reaches outside the frame (valid padding): the flags are all 1
 ) (
     input wire clk,
     input wire rst,
@@ -198,10 +199,6 @@ module lepton_window #(
     assign out_window = win;
 
     // ---------------------------------------------------------------- outputs
-    // Window positions as 32-bit integers, to compare with the frame size.
-    wire signed [31:0] rbase32 = {{(32 - PW){rbase[PW-1]}}, rbase};
-    wire signed [31:0] cbase32 = {{(32 - PW){cbase[PW-1]}}, cbase};
-    integer pi;  // one loop variable per always block (Yosys: no shared drivers)
     always @(posedge clk) begin
         if (rst) begin
             out_valid <= 1'b0;
@@ -210,18 +207,36 @@ module lepton_window #(
             out_valid <= emit;
             out_last <= last_out;
         end
-        if (emit) begin
-            for (pi = 0; pi < KH; pi = pi + 1)
-                out_row_ok[pi] <= (rbase32 + pi >= 0) && (rbase32 + pi < H);
-        end
     end
-    integer pj;
-    always @(posedge clk) begin
-        if (emit) begin
-            for (pj = 0; pj < KW; pj = pj + 1)
-                out_col_ok[pj] <= (cbase32 + pj >= 0) && (cbase32 + pj < W);
+    generate
+        if (PADDED != 0) begin : g_flags
+            // Window positions as 32-bit integers, to compare with the frame size.
+            wire signed [31:0] rbase32 = {{(32 - PW){rbase[PW-1]}}, rbase};
+            wire signed [31:0] cbase32 = {{(32 - PW){cbase[PW-1]}}, cbase};
+            integer pi;  // one loop variable per always block (Yosys: no shared drivers)
+            always @(posedge clk) begin
+                if (emit) begin
+                    for (pi = 0; pi < KH; pi = pi + 1)
+                        out_row_ok[pi] <= (rbase32 + pi >= 0) && (rbase32 + pi < H);
+                end
+            end
+            integer pj;
+            always @(posedge clk) begin
+                if (emit) begin
+                    for (pj = 0; pj < KW; pj = pj + 1)
+                        out_col_ok[pj] <= (cbase32 + pj >= 0) && (cbase32 + pj < W);
+                end
+            end
+        end else begin : g_no_flags
+            // verilator lint_off UNUSEDSIGNAL
+            wire unused_positions = ^{rbase, cbase};
+            // verilator lint_on UNUSEDSIGNAL
+            always @(posedge clk) begin
+                out_row_ok <= {KH{1'b1}};
+                out_col_ok <= {KW{1'b1}};
+            end
         end
-    end
+    endgenerate
 endmodule
 
 `default_nettype wire
