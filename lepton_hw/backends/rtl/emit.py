@@ -188,7 +188,6 @@ def emit_cast(
             m.add(f"    wire {up} = 1'b0;")
         else:
             rest = f"{a}[{shift - 1}:0]"
-            half = f"{shift}'d{1 << (shift - 1)}"
             # above / at half: the top dropped bit set, and some / none of the others (plain logic)
             others = f"(|{a}[{shift - 2}:0])" if shift > 1 else "1'b0"
             flags = {
@@ -259,10 +258,7 @@ def _out_of_range(z: str, zw: int, dst: FixedType, lo: int, hi: int) -> tuple[st
     if hi == dst.max_raw and lo in (dst.min_raw, dst.lowest_raw) and top < zw - 1:
         high = f"{z}[{zw - 2}:{top}]"
         above = f"(!{sign} && (|{high}))"
-        if not dst.signed:
-            below = sign
-        else:
-            below = f"({sign} && !(&{high}))"
+        below = f"({sign} && !(&{high}))" if dst.signed else sign
         if lo != dst.min_raw:  # SAT_SYM: the type's minimum itself is below too
             below = f"({below} || ({z} == {literal(dst.min_raw, zw)}))"
         return below, above
