@@ -65,9 +65,10 @@ module lepton_window #(
     wire dummy = (DRAIN != 0) && busy && in_done && !out_done && !nxt && !in_valid;
     wire slot = in_valid || dummy;
     wire [TW-1:0] os_now = busy ? os : {TW{1'b0}};
-    wire emit = slot && !(busy && out_done) && (os_now == tgt);
+    wire emit, last_out;  // an output at this slot; the frame's last (see g_simple / g_general below)
+    wire emit_general = slot && !(busy && out_done) && (os_now == tgt);
     wire last_col = (oc_count == OW[PW-1:0] - 1'b1);
-    wire last_out = emit && last_col && (or_count == OH[PW-1:0] - 1'b1);
+    wire last_general = emit_general && last_col && (or_count == OH[PW-1:0] - 1'b1);
     wire elem_current = in_valid && !(busy && in_done);      // belongs to the current frame
     wire last_elem = elem_current && (in_count == HW[CW-1:0] - 1'b1);
     wire in_done_n = (busy && in_done) || last_elem;
@@ -114,7 +115,7 @@ module lepton_window #(
                 nxt <= nxt_n;
                 delta <= delta_n;
                 os <= os_now + 1'b1;
-                if (emit) begin
+                if (emit_general) begin
                     if (last_col) begin
                         oc_count <= {PW{1'b0}};
                         or_count <= or_count + 1'b1;
@@ -131,6 +132,55 @@ module lepton_window #(
             end
         end
     end
+
+    // Valid padding and no drain (the common case): an output falls on input element (r, c) when a
+    // whole window ends there on the stride grid; a row and a column counter and their stride phases
+    // say it, instead of the general slot arithmetic above (which synthesis then drops).
+    generate
+        // verilator lint_off UNSIGNED
+        if (DRAIN == 0 && PADDED == 0) begin : g_simple
+            localparam integer RCW = $clog2(H + 1) + 1;
+            localparam integer CCW = $clog2(W + 1) + 1;
+            localparam integer LAST_R = (OH - 1) * SH + KH - 1;
+            localparam integer LAST_C = (OW - 1) * SW + KW - 1;
+            localparam integer FR = KH - 1, RS = SH - 1, LL = H - 1, FC = KW - 1, CS = SW - 1, LP = W - 1;
+            wire [RCW-1:0] FIRST_ROW = FR[RCW-1:0], LAST_ROW = LAST_R[RCW-1:0];
+            wire [RCW-1:0] ROW_STEP = RS[RCW-1:0], LAST_LINE = LL[RCW-1:0];
+            wire [CCW-1:0] FIRST_COL = FC[CCW-1:0], LAST_COL = LAST_C[CCW-1:0];
+            wire [CCW-1:0] COL_STEP = CS[CCW-1:0], LAST_PIXEL = LP[CCW-1:0];
+            reg [RCW-1:0] r;
+            reg [CCW-1:0] c;
+            reg [RCW-1:0] rphase;  // (r - (KH-1)) mod SH, from row KH-1 on
+            reg [CCW-1:0] cphase;
+            wire row_out = (r >= FIRST_ROW) && (r <= LAST_ROW) && (rphase == {RCW{1'b0}});
+            wire col_out = (c >= FIRST_COL) && (c <= LAST_COL) && (cphase == {CCW{1'b0}});
+            wire end_of_line = (c == LAST_PIXEL);
+            // verilator lint_off UNUSEDSIGNAL
+            wire unused_general = last_general;  // the general bookkeeping is not used here
+            // verilator lint_on UNUSEDSIGNAL
+            assign emit = in_valid && row_out && col_out;
+            assign last_out = emit && (r == LAST_ROW) && (c == LAST_COL);
+            always @(posedge clk) begin
+                if (rst) begin
+                    r <= {RCW{1'b0}};
+                    c <= {CCW{1'b0}};
+                    rphase <= {RCW{1'b0}};
+                    cphase <= {CCW{1'b0}};
+                end else if (in_valid) begin
+                    c <= end_of_line ? {CCW{1'b0}} : c + 1'b1;
+                    cphase <= (end_of_line || c < FIRST_COL || cphase == COL_STEP) ? {CCW{1'b0}} : cphase + 1'b1;
+                    if (end_of_line) begin
+                        r <= (r == LAST_LINE) ? {RCW{1'b0}} : r + 1'b1;
+                        rphase <= (r == LAST_LINE || r < FIRST_ROW || rphase == ROW_STEP) ? {RCW{1'b0}} : rphase + 1'b1;
+                    end
+                end
+            end
+        end else begin : g_general
+            assign emit = emit_general;
+            assign last_out = last_general;
+        end
+        // verilator lint_on UNSIGNED
+    endgenerate
 
     // ---------------------------------------------------------------- line buffers
     // KH-1 lines packed side by side in one memory of depth W: a write and a read per slot.
