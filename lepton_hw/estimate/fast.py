@@ -35,7 +35,7 @@ from typing import Any
 from lepton_hw.boards import Board
 from lepton_hw.estimate.cells import Usage, count_resources
 from lepton_hw.estimate.figures import Design, board_entry, figure
-from lepton_hw.estimate.synth import TOP, rtl_sources, run_yosys_on
+from lepton_hw.estimate.synth import DSP_MULTIPLIER_FAMILIES, TOP, rtl_sources, run_yosys_on
 
 LUT_FEATURES = ("arith_bits", "compare_bits", "mux_bits", "logic_bits", "lut_ram_words", "one")
 FF_FEATURES = ("register_bits", "one")
@@ -97,8 +97,7 @@ def features(rtl_dir: Path) -> Features:
             depth = 1 << math.ceil(math.log2(p["W"]))
             width = (p["KH"] - 1) * p["EW"]
             memories.append((depth, width))
-            if depth <= LUTRAM_MAX_DEPTH:
-                lut_ram_words += width * math.ceil(depth / 16)
+            # lepton_window asks for block RAM (ram_style): no LUT RAM words, whatever the depth
     return Features(
         bits["arith_bits"],
         bits["compare_bits"],
@@ -126,7 +125,10 @@ def mapped_memories_and_dsps(rtl_dir: Path, board: Board) -> Usage:
     """
     sources = rtl_sources(rtl_dir)
     names = " ".join(name for name, _ in sources)
-    script = f"read_verilog {names}; {board.yosys} -top {TOP} -run begin:map_ffram; tee -q -o stat.json stat -json"
+    dsp = f"chparam -set LUT_MULTIPLIERS 0 {TOP}; " if board.family in DSP_MULTIPLIER_FAMILIES else ""
+    script = (
+        f"read_verilog {names}; {dsp}{board.yosys} -top {TOP} -run begin:map_ffram; tee -q -o stat.json stat -json"
+    )
     usage = count_resources(board.family, run_yosys_on(sources, script, 1800))
     return Usage(dsp=usage.dsp, bram=usage.bram)
 
@@ -137,16 +139,10 @@ def fast_usage(rtl_dir: Path, board: Board, kernel: str) -> Usage:
     model = coefficients()["families"][board.family]
     lut = sum(model["lut"][name] * f[name] for name in LUT_FEATURES)
     ff = sum(model["ff"][name] * f[name] for name in FF_FEATURES)
-    # Line buffers of up to 64 words stay in LUT RAM on every family that has it, and the da kernel
-    # has no multiplier: then there is nothing to map. iCE40 (no LUT RAM), deep line buffers and mac
-    # products depend on Yosys's mapping decisions, so those are taken from its own memory/DSP mapping.
-    deep = any(depth > LUTRAM_MAX_DEPTH for depth, _ in f.memories)
-    if board.family == "ice40" or deep or kernel == "mac":
-        mapped = mapped_memories_and_dsps(rtl_dir, board)
-        bram, dsp = mapped.bram, mapped.dsp
-    else:
-        bram, dsp = 0, 0
-    return Usage(lut=max(0, round(lut)), ff=max(0, round(ff)), dsp=dsp, bram=bram)
+    # Line buffers and folded layers' weight ROMs are block RAM, and folded multipliers DSPs on Xilinx:
+    # those counts come from the family's own Yosys memory and DSP mapping.
+    mapped = mapped_memories_and_dsps(rtl_dir, board)
+    return Usage(lut=max(0, round(lut)), ff=max(0, round(ff)), dsp=mapped.dsp, bram=mapped.bram)
 
 
 @functools.lru_cache(maxsize=8)

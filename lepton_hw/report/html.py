@@ -306,7 +306,7 @@ def _boards(directory: Path) -> str:
     doc = _read(directory / "estimate.json")
     if doc is None:
         return _section("boards", "Per-board estimate", _missing("estimate.json", "estimate"))
-    from lepton_hw.estimate.report import legend, percent_text
+    from lepton_hw.estimate.report import SCHEDULE_COLUMNS, legend, percent_text, schedule_rows
 
     rows = []
     for e in doc["boards"]:
@@ -332,14 +332,29 @@ def _boards(directory: Path) -> str:
             ]
         )
     header = ["board", "LUT", "FF", "DSP", "BRAM", "fits", "Fmax MHz", "clock MHz", "latency µs", "frames/s"]
+    meets = {True: '<span class="ok">yes</span>', False: '<span class="bad">NO</span>'}
+    if any(e.get("meets_clock") is not None for e in doc["boards"]):
+        header.insert(7, "meets clock")
+        for row, e in zip(rows, doc["boards"], strict=True):
+            row.insert(7, meets.get(e.get("meets_clock"), "-"))
     notes = "".join(f"<li>{_e(line)}</li>" for line in legend(doc))
     by = "".join(
         f"<li><b>{_e(e['board'])}</b>: resources {_e(e['resources']['lut']['by'])}; Fmax {_e(e['fmax_mhz']['by'])}</li>"
         for e in doc["boards"]
     )
+    schedule = schedule_rows(doc)
+    schedule_html = ""
+    if schedule:
+        schedule_html = (
+            "<h3>The schedule: each layer sized to its input rate</h3>"
+            + _table(list(SCHEDULE_COLUMNS), [[_e(cell) for cell in row] for row in schedule], (2, 3, 4, 5, 6))
+            + "<p class='legend'>LUT: the layer's multiply as the schedule models it (*); its share of each "
+            "board's measured core LUTs beside it.</p>"
+        )
     body = (
-        _table(header, rows, tuple(range(1, 10)))
+        _table(header, rows, tuple(range(1, len(header))))
         + f"<ul class='legend'>{notes}</ul>"
+        + schedule_html
         + _image(directory / "utilization.png", "utilization per board")
         + f"<h3>Where each figure comes from</h3><ul class='legend'>{by}</ul>"
     )

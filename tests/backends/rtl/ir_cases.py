@@ -55,6 +55,7 @@ def chain(
             weight[rng.random(wshape) < 0.3] = 0  # pruned
             bias = rng.integers(bt.min_raw, bt.max_raw + 1, size=filters)
             acc = accumulator_type(in_type, weight, bias, wt, bt)
+            out_type = out_type or acc  # None: the exact sum (the layer's cast changes nothing)
             if kind == "conv":
                 probe = Conv2D(n, (1,), out_type, weight, bias, wt, bt, acc, (stride, stride), padding)
             else:
@@ -154,6 +155,24 @@ CASES: dict[str, Graph] = {  # each one a regression: read the comment before it
             ("dense", 3, T("ap_fixed<12,4>")),
         ],
         seed=5,
+    ),
+    # the camera example's shape, small: conv -> relu -> pool twice, then dense. The convs' types are
+    # their exact sums, so each hands its sums to the ReLU's cast; the dense layer is folded
+    "pool_pool_dense": chain(
+        "pool_pool_dense",
+        (14, 14, 1),
+        U8,
+        [
+            ("conv", 4, (3, 3), 1, "valid", None),
+            ("relu", T("ap_ufixed<4,1,AP_RND_CONV,AP_SAT>")),
+            ("maxpool", 2, 2, "valid"),
+            ("conv", 4, (3, 3), 1, "valid", None),
+            ("relu", T("ap_ufixed<4,1,AP_RND_CONV,AP_SAT>")),
+            ("maxpool", 2, 2, "valid"),
+            ("flatten",),
+            ("dense", 3, T("ap_fixed<16,8>")),
+        ],
+        seed=7,
     ),
     # no Flatten or Dense: the result packet carries the whole 5x4x2 feature map
     "conv_only": chain(

@@ -1,0 +1,86 @@
+"""The schedule (lepton_hw.schedule): each layer's input rate, and the implementation it picks or refuses.
+
+The expected rates are worked out here from the geometry, not read from the code: a 3x3 valid conv
+on the raw frame gets a window every pixel; after a 2x2/2 max pooling, windows come at most every
+2 pixels; a dense layer after a second pooling gets a feature vector at most every 4 pixels.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lepton_hw.errors import UnsupportedLayerError
+from lepton_hw.schedule import LayerChoice, ScheduleOptions, make_schedule, schedule_table
+from tests.backends.rtl.ir_cases import CASES
+
+GRAPH = CASES["pool_pool_dense"]  # 14x14 -> conv 3x3 -> pool 2 -> conv 3x3 -> pool 2 -> dense
+
+
+def test_rates_and_default_choices() -> None:
+    schedule = make_schedule(GRAPH)
+    conv0, conv3, dense = schedule.layers
+    assert (conv0.interval, conv0.arrivals) == (1, 12 * 12)  # every pixel of rows/cols 2..13
+    assert (conv3.interval, conv3.arrivals) == (2, 4 * 4)  # pooled pixels come every other pixel
+    assert (dense.interval, dense.arrivals, dense.positions) == (4, 2 * 2, 4)  # 2x2 positions of 4 channels
+    assert [p.impl for p in schedule.layers] == ["da", "da", "fold"]
+    assert dense.fold == 4 and dense.inputs == 4 and dense.multipliers == 1 * 3  # 4 values over 4 clocks, 3 outputs
+    assert schedule.frame_clocks == 14 * 14
+    table = schedule_table(schedule)
+    assert "dense7  fold" in table and "4 clk" in table
+
+
+def test_clocks_per_pixel_scale_the_rates() -> None:
+    schedule = make_schedule(GRAPH, ScheduleOptions(clocks_per_pixel=3))
+    assert [p.interval for p in schedule.layers] == [3, 6, 12]
+    assert schedule.frame_clocks == 3 * 14 * 14
+
+
+def test_forced_choices() -> None:
+    options = ScheduleOptions(layers={"dense7": LayerChoice(impl="da"), "conv3": LayerChoice(impl="fold", fold=2)})
+    schedule = make_schedule(GRAPH, options)
+    conv3, dense = schedule.plan("conv3"), schedule.plan("dense7")
+    assert (conv3.impl, conv3.fold, conv3.forced) == ("fold", 2, True)
+    assert conv3.multipliers == 18 * 4  # a 3x3x4 window over 2 clocks, 4 filters
+    # a full-rate graph on the collected map: one 16-value vector per frame
+    assert (dense.impl, dense.positions, dense.inputs, dense.arrivals) == ("da", 1, 16, 1)
+
+
+def test_a_fold_that_cannot_keep_up_is_refused_by_name() -> None:
+    with pytest.raises(UnsupportedLayerError) as err:
+        make_schedule(GRAPH, ScheduleOptions(layers={"conv3": LayerChoice(impl="fold", fold=3)}))
+    text = str(err.value)
+    assert "'conv3'" in text and "every 2 clock(s)" in text and "fold 1..2" in text and "clocks_per_pixel to 2" in text
+
+
+@pytest.mark.parametrize(
+    ("layers", "words"),
+    [
+        ({"nope": LayerChoice(impl="da")}, ["'nope'", "conv0, conv3, dense7"]),
+        ({"conv0": LayerChoice(impl="fast")}, ["'conv0'", "unknown impl", "da, mac, fold"]),
+        ({"dense7": LayerChoice(fold=5)}, ["'dense7'", "fold 5", "1..4"]),
+        ({"dense7": LayerChoice(impl="da", fold=2)}, ["'dense7'", "full rate"]),
+    ],
+)
+def test_bad_choices_name_the_layer_and_what_is_accepted(layers: dict, words: list[str]) -> None:
+    with pytest.raises(UnsupportedLayerError) as err:
+        make_schedule(GRAPH, ScheduleOptions(layers=layers))
+    assert all(word in str(err.value) for word in words), str(err.value)
+
+
+def test_bad_options() -> None:
+    with pytest.raises(UnsupportedLayerError, match="clocks_per_pixel must be in 1..64"):
+        make_schedule(GRAPH, ScheduleOptions(clocks_per_pixel=0))
+    with pytest.raises(UnsupportedLayerError, match="pipeline must be in 0..8"):
+        make_schedule(GRAPH, ScheduleOptions(pipeline=9))
+    with pytest.raises(UnsupportedLayerError, match="unknown kernel"):
+        make_schedule(GRAPH, ScheduleOptions(kernel="lut"))
+
+
+def test_the_cost_model_orders_the_choices() -> None:
+    """At full rate a shift-add graph of constant weights beats generic multipliers; the dense layer,
+    fed every 4 clocks, is cheaper folded than as a graph over the whole map."""
+    default = make_schedule(GRAPH)
+    forced = make_schedule(GRAPH, ScheduleOptions(layers={"dense7": LayerChoice(impl="da")}))
+    assert default.plan("dense7").cost < forced.plan("dense7").cost
+    conv_fold = make_schedule(GRAPH, ScheduleOptions(layers={"conv3": LayerChoice(impl="fold", fold=2)}))
+    assert default.plan("conv3").cost < conv_fold.plan("conv3").cost
