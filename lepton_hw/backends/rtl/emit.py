@@ -730,16 +730,20 @@ def _result(m: Module, stream: Stream, layout: CoreLayout, levels: int) -> int:
         merged = []
         for j in range(0, len(pairs) - 1, 2):
             (va, ia), (vb, ib) = pairs[j], pairs[j + 1]
+            # the comparison (a carry chain as wide as the logits) and the selection take a level each
             level = max(pipe.level_of[va], pipe.level_of[vb]) + 1
             stage = pipe.stage(level)
-            va, ia, vb, ib = (pipe.at(x, stage) for x in (va, ia, vb, ib))
-            nv, ni = m.name(f"best_v{k}"), m.name(f"best_i{k}")
+            gt, nv, ni = m.name(f"right_wins{k}"), m.name(f"best_v{k}"), m.name(f"best_i{k}")
             k += 1
+            m.add(f"    wire {gt} = {pipe.at(vb, stage)} > {pipe.at(va, stage)};")
+            pipe.define(gt, 1, level)
+            stage = pipe.stage(level + 1)
+            g, va, ia, vb, ib = (pipe.at(x, stage) for x in (gt, va, ia, vb, ib))
             m.add(
-                f"    wire signed [{sw - 1}:0] {nv} = ({vb} > {va}) ? {vb} : {va};",
-                f"    wire [{iw - 1}:0] {ni} = ({vb} > {va}) ? {ib} : {ia};",
+                f"    wire signed [{sw - 1}:0] {nv} = {g} ? {vb} : {va};",
+                f"    wire [{iw - 1}:0] {ni} = {g} ? {ib} : {ia};",
             )
-            merged.append((pipe.define(nv, sw, level), pipe.define(ni, iw, level)))
+            merged.append((pipe.define(nv, sw, level + 1), pipe.define(ni, iw, level + 1)))
         if len(pairs) % 2:
             merged.append(pairs[-1])
         pairs = merged

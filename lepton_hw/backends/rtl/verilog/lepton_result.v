@@ -39,8 +39,11 @@ module lepton_result #(
     reg [NW-1:0] res_count, end_count, outstanding;
     reg [BW-1:0] beat;
 
-    wire head_ready = (res_count != 0) && (end_count != 0);
-    wire head_bad = bad_flags[end_rd];
+    // The head's status is kept in registers, computed from the next state (the combinational
+    // version, counters -> compare -> retire -> every pointer, was the core's longest path on ECP5).
+    reg head_ready;  // a result and its frame's end flag are both queued
+    reg head_bad;    // the head's frame was malformed: its result is dropped
+    reg head_last;   // beat is the packet's last
     assign m_tvalid = head_ready && !head_bad;
     wire [RW-1:0] head = results[res_rd];
     // The beats, widened: a plain multiplexer over BEATS words (no shifter).
@@ -61,7 +64,7 @@ module lepton_result #(
         end
     endgenerate
     assign m_tdata = beats[beat];
-    assign m_tlast = (beat == BEATS[BW-1:0] - 1'b1);
+    assign m_tlast = head_last;
     wire retire = head_ready && (head_bad || (m_tready && m_tlast));
     // frame_start is a registered pulse: a frame admitted in the clock before is not counted yet.
     wire [NW-1:0] admitted = outstanding + {{(NW-1){1'b0}}, frame_start};
@@ -70,6 +73,19 @@ module lepton_result #(
     function [QW-1:0] next_index(input [QW-1:0] index);
         next_index = (index == DEPTH[QW-1:0] - 1'b1) ? {QW{1'b0}} : index + 1'b1;
     endfunction
+
+    wire [NW-1:0] res_count_n = res_count + {{(NW-1){1'b0}}, res_valid} - {{(NW-1){1'b0}}, retire};
+    wire [NW-1:0] end_count_n = end_count + {{(NW-1){1'b0}}, frame_end} - {{(NW-1){1'b0}}, retire};
+    wire [QW-1:0] end_rd_n = retire ? next_index(end_rd) : end_rd;
+    wire [BW-1:0] beat_n = retire ? {BW{1'b0}} : (m_tvalid && m_tready) ? beat + 1'b1 : beat;
+    // a flag written in this clock is read through (the queue was empty, or is wrapping onto it)
+    wire bad_n = (frame_end && end_wr == end_rd_n) ? frame_bad : bad_flags[end_rd_n];
+
+    always @(posedge clk) begin
+        head_ready <= !rst && (res_count_n != {NW{1'b0}}) && (end_count_n != {NW{1'b0}});
+        head_bad <= rst ? 1'b0 : bad_n;
+        head_last <= rst ? (BEATS == 1) : (beat_n == BEATS[BW-1:0] - 1'b1);
+    end
 
     always @(posedge clk) begin
         if (res_valid) results[res_wr] <= res_data;
@@ -87,16 +103,14 @@ module lepton_result #(
         end else begin
             if (res_valid) res_wr <= next_index(res_wr);
             if (frame_end) end_wr <= next_index(end_wr);
-            res_count <= res_count + {{(NW-1){1'b0}}, res_valid} - {{(NW-1){1'b0}}, retire};
-            end_count <= end_count + {{(NW-1){1'b0}}, frame_end} - {{(NW-1){1'b0}}, retire};
+            res_count <= res_count_n;
+            end_count <= end_count_n;
             outstanding <= outstanding + {{(NW-1){1'b0}}, frame_start} - {{(NW-1){1'b0}}, retire};
+            end_rd <= end_rd_n;
+            beat <= beat_n;
             if (retire) begin
                 res_rd <= next_index(res_rd);
-                end_rd <= next_index(end_rd);
-                beat <= {BW{1'b0}};
                 if (!head_bad) frame_count <= frame_count + 1'b1;
-            end else if (m_tvalid && m_tready) begin
-                beat <= beat + 1'b1;
             end
         end
     end
