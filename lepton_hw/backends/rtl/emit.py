@@ -707,6 +707,30 @@ def _collect(m: Module, base: str, stream: Stream) -> Stream:
     return Stream(valid, buf, n * stream.count, stream.type, None)
 
 
+def _greater(m: Module, pipe: Pipeline, name: str, a: str, b: str, width: int, level: int) -> int:
+    """``name`` = (signed ``a`` > signed ``b``), defined in ``pipe``; returns its level. Pipelined and
+    wider than 8 bits, it takes two levels: the top and the low byte compared apart, then combined
+    (one long carry chain plus its routing was the longest path on ECP5)."""
+    if pipe.levels == 0 or width <= 8:
+        m.add(f"    wire {name} = {a} > {b};")
+        pipe.define(name, 1, level)
+        return level
+    parts = {}
+    for part, expr in (
+        ("hi_gt", f"$signed({a}[{width - 1}:8]) > $signed({b}[{width - 1}:8])"),
+        ("hi_eq", f"{a}[{width - 1}:8] == {b}[{width - 1}:8]"),
+        ("lo_gt", f"{a}[7:0] > {b}[7:0]"),
+    ):
+        parts[part] = m.name(f"{name}_{part}")
+        m.add(f"    wire {parts[part]} = {expr};")
+        pipe.define(parts[part], 1, level)
+    stage = pipe.stage(level + 1)
+    hi_gt, hi_eq, lo_gt = (pipe.at(parts[p], stage) for p in ("hi_gt", "hi_eq", "lo_gt"))
+    m.add(f"    wire {name} = {hi_gt} || ({hi_eq} && {lo_gt});")
+    pipe.define(name, 1, level + 1)
+    return level + 1
+
+
 def _result(m: Module, stream: Stream, layout: CoreLayout, levels: int) -> int:
     """Argmax (lowest index on a tie) and the 32-bit beats of the result packet; returns its clocks.
 
@@ -735,8 +759,7 @@ def _result(m: Module, stream: Stream, layout: CoreLayout, levels: int) -> int:
             stage = pipe.stage(level)
             gt, nv, ni = m.name(f"right_wins{k}"), m.name(f"best_v{k}"), m.name(f"best_i{k}")
             k += 1
-            m.add(f"    wire {gt} = {pipe.at(vb, stage)} > {pipe.at(va, stage)};")
-            pipe.define(gt, 1, level)
+            level = _greater(m, pipe, gt, pipe.at(vb, stage), pipe.at(va, stage), sw, level)
             stage = pipe.stage(level + 1)
             g, va, ia, vb, ib = (pipe.at(x, stage) for x in (gt, va, ia, vb, ib))
             m.add(

@@ -14,8 +14,9 @@ the map's positions as they arrive, with each position's weights, and needs no f
 register; a convolution has E = 1. ``out_data`` holds the exact sums (no bias) for one clock with
 ``out_valid``, ``latency`` clocks after the last chunk of the E-th input.
 
-Pipeline: ROM read and chunk registered (1), again in fabric registers (1), products registered
-(1), the adder tree of P products with a register every ``pipeline`` levels, the accumulator (1).
+Pipeline: ROM read and chunk registered (1), again in fabric registers (1), products in two
+registered steps (2), the adder tree of P products with a register every ``pipeline`` levels, the
+accumulator (1).
 """
 
 from __future__ import annotations
@@ -177,28 +178,39 @@ def build_fold(
     # Two forms of the same products, chosen by the LUT_MULT parameter: shift-and-add in LUTs (the
     # default: a small product is faster in fabric than through an ECP5 or iCE40 DSP block, whose own
     # delay was the longest path), or `*` for synthesis to map to DSP blocks (Xilinx's are fast).
+    # Each form in two registered steps, one adder level each: two half sums, then their sum.
     products = [(o, j) for o in range(n) for j in range(p)]
-    lines += [f"    wire signed [{pw - 1}:0] {', '.join(f'm{o}_{j}' for o, j in products)};", "    generate"]
+    halves = ", ".join(f"a{o}_{j}, b{o}_{j}" for o, j in products)
+    lines += [f"    wire signed [{pw - 1}:0] {halves};", "    generate"]
     lines.append("        if (LUT_MULT != 0) begin : g_lut_mult")
     for o, j in products:
         x = f"x2[{(j + 1) * iw - 1}:{j * iw}]"
         w = f"w2[{(o * p + j + 1) * ww - 1}:{(o * p + j) * ww}]"
-        lines.append(f"            assign m{o}_{j} = {_shift_add(x, iw, bool(in_type.signed), w, ww, pw)};")
+        low, high = _shift_add_halves(x, iw, bool(in_type.signed), w, ww, pw)
+        lines.append(f"            assign a{o}_{j} = {low};")
+        lines.append(f"            assign b{o}_{j} = {high};")
     lines += ["        end else begin : g_dsp_mult"]
     for o, j in products:
         x = f"x2[{(j + 1) * iw - 1}:{j * iw}]"
         xs = f"$signed({x})" if in_type.signed else f"$signed({{1'b0, {x}}})"
         w = f"w2[{(o * p + j + 1) * ww - 1}:{(o * p + j) * ww}]"
-        lines.append(f"            assign m{o}_{j} = {xs} * $signed({w});")
+        lines.append(f"            assign a{o}_{j} = {xs} * $signed({w});")
+        lines.append(f"            assign b{o}_{j} = {pw}'sd0;")
     lines += ["        end", "    endgenerate"]
-    lines.append(f"    reg signed [{pw - 1}:0] {', '.join(f'p{o}_{j}' for o in range(n) for j in range(p))};")
-    lines.append("    reg v2, first2, last2;")
+    lines.append(f"    reg signed [{pw - 1}:0] {', '.join(f'h{o}_{j}, g{o}_{j}' for o, j in products)};")
+    lines.append(f"    reg signed [{pw - 1}:0] {', '.join(f'p{o}_{j}' for o, j in products)};")
+    lines.append("    reg v1c, first1c, last1c, v2, first2, last2;")
     lines.append("    always @(posedge clk) begin")
-    lines += [f"        p{o}_{j} <= m{o}_{j};" for o in range(n) for j in range(p)]
+    lines += [f"        h{o}_{j} <= a{o}_{j};" for o, j in products]
+    lines += [f"        g{o}_{j} <= b{o}_{j};" for o, j in products]
+    lines += [f"        p{o}_{j} <= h{o}_{j} + g{o}_{j};" for o, j in products]
     lines += [
-        "        v2 <= rst ? 1'b0 : v1b;",
-        "        first2 <= first1b;",
-        "        last2 <= last1b;",
+        "        v1c <= rst ? 1'b0 : v1b;",
+        "        first1c <= first1b;",
+        "        last1c <= last1b;",
+        "        v2 <= rst ? 1'b0 : v1c;",
+        "        first2 <= first1c;",
+        "        last2 <= last1c;",
         "    end",
         "",
     ]
@@ -245,26 +257,35 @@ def build_fold(
         "endmodule",
         "",
     ]
-    latency = 3 + tree_stages + 1
+    latency = 4 + tree_stages + 1
     return Fold(
         name, "\n".join(lines), k, n, yw, tuple(lo), tuple(hi), fold, positions, p * n, depth * rom_width, latency
     )
 
 
-def _shift_add(x: str, iw: int, signed: bool, w: str, ww: int, pw: int) -> str:
-    """x * w as a balanced sum of partial products (x's bit b selects w << b; a signed x's top bit
-    weighs -2**(iw-1), subtracted last), every term sign-extended to ``pw`` bits: exact, as the product fits."""
+def _shift_add_halves(x: str, iw: int, signed: bool, w: str, ww: int, pw: int) -> tuple[str, str]:
+    """x * w as two sums of partial products (x's bit b selects w << b; a signed x's top bit weighs
+    -2**(iw-1)): the low bits' and the high bits', each a balanced tree, every term sign-extended to
+    ``pw`` bits (exact: the product fits). Their sum is the product."""
     w_name, w_low = w.split("[")[0], int(w.split(":")[1].rstrip("]"))
     wide = f"{{{{{pw - ww}{{{w_name}[{w_low + ww - 1}]}}}}, {w}}}"
     name, low = x.split("[")[0], int(x.split(":")[1].rstrip("]"))
     terms = [f"({name}[{low + b}] ? ({wide} <<< {b}) : {pw}'sd0)" for b in range(iw)]
-    negative = terms.pop() if signed else None
-    while len(terms) > 1:  # pairwise, so the adder depth is log2(iw)
+    half = (iw + 1) // 2
+    return _tree(terms[:half], pw), _tree(terms[half:], pw, negative_last=signed)
+
+
+def _tree(terms: list[str], pw: int, negative_last: bool = False) -> str:
+    if not terms:
+        return f"{pw}'sd0"
+    negative = terms.pop() if negative_last else None
+    while len(terms) > 1:  # pairwise, so the adder depth is log2 of the terms
         terms = [f"({terms[k]} + {terms[k + 1]})" for k in range(0, len(terms) - 1, 2)] + (
             [terms[-1]] if len(terms) % 2 else []
         )
-    total = terms[0] if terms else f"{pw}'sd0"
-    return f"({total} - {negative})" if negative else total
+    if not terms:
+        return f"({pw}'sd0 - {negative})"
+    return f"({terms[0]} - {negative})" if negative else terms[0]
 
 
 def _address(aw: int, ew: int, fw: int, fold: int, positions: int) -> str:
