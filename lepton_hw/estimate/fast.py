@@ -35,7 +35,7 @@ from typing import Any
 from lepton_hw.boards import Board
 from lepton_hw.estimate.cells import Usage, count_resources
 from lepton_hw.estimate.figures import Design, board_entry, figure
-from lepton_hw.estimate.synth import DSP_MULTIPLIER_FAMILIES, TOP, rtl_sources, run_yosys_on
+from lepton_hw.estimate.synth import TOP, core_parameters, rtl_sources, run_yosys_on
 
 LUT_FEATURES = ("arith_bits", "compare_bits", "mux_bits", "logic_bits", "lut_ram_words", "one")
 FF_FEATURES = ("register_bits", "one")
@@ -125,9 +125,9 @@ def mapped_memories_and_dsps(rtl_dir: Path, board: Board) -> Usage:
     """
     sources = rtl_sources(rtl_dir)
     names = " ".join(name for name, _ in sources)
-    dsp = f"chparam -set LUT_MULTIPLIERS 0 {TOP}; " if board.family in DSP_MULTIPLIER_FAMILIES else ""
+    params = "".join(f"{command}; " for command in core_parameters(board.family))
     script = (
-        f"read_verilog {names}; {dsp}{board.yosys} -top {TOP} -run begin:map_ffram; tee -q -o stat.json stat -json"
+        f"read_verilog {names}; {params}{board.yosys} -top {TOP} -run begin:map_ffram; tee -q -o stat.json stat -json"
     )
     usage = count_resources(board.family, run_yosys_on(sources, script, 1800))
     return Usage(dsp=usage.dsp, bram=usage.bram)

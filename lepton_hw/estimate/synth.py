@@ -36,6 +36,19 @@ ABC9_SCRIPT = "+&if,{W},{D},-v"
 # multipliers go to DSPs (lepton_core's LUT_MULTIPLIERS = 0). Elsewhere (ECP5, iCE40, Nexus, Gowin)
 # the DSP's own delay limited the clock, and a 4-bit x 4-bit product in LUTs is faster.
 DSP_MULTIPLIER_FAMILIES = ("xc7", "xcup")
+# Families whose block RAM reads are slow with Yosys (no output register: 5.8 ns clock-to-out on an
+# ECP5 -6): there the folded layers' weight ROMs go to LUTs (lepton_core's ROM_IN_LUTS = 1).
+LUT_ROM_FAMILIES = ("ecp5",)
+
+
+def core_parameters(family: str) -> list[str]:
+    """Yosys commands that set lepton_core's implementation parameters for ``family``."""
+    commands = []
+    if family in DSP_MULTIPLIER_FAMILIES:
+        commands.append(f"chparam -set LUT_MULTIPLIERS 0 {TOP}")
+    if family in LUT_ROM_FAMILIES:
+        commands.append(f"chparam -set ROM_IN_LUTS 1 {TOP}")
+    return commands
 
 
 @dataclass(frozen=True)
@@ -51,7 +64,7 @@ class SynthPlan:
             [
                 f"scratchpad -set abc9.script {ABC9_SCRIPT}",
                 f"read_verilog {files}",
-                *([f"chparam -set LUT_MULTIPLIERS 0 {TOP}"] if self.family in DSP_MULTIPLIER_FAMILIES else []),
+                *core_parameters(self.family),
                 f"{self.command} -top {TOP}",
                 "tee -q -o stat.json stat -json",
                 "write_json netlist.json",

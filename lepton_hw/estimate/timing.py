@@ -35,6 +35,7 @@ class Delays:
     mux: float  # MUXF7/F8
     lutram: float  # distributed RAM read (address to data)
     dsp: float  # combinational multiply through a DSP block
+    ram_clk_to_q: float | None = None  # block RAM read, clock to data out (None: clk_to_q)
 
 
 DELAYS: dict[str, Delays] = {
@@ -44,14 +45,39 @@ DELAYS: dict[str, Delays] = {
     "xcup": Delays(
         clk_to_q=0.10, setup=0.05, net=0.30, lut=0.05, carry_in=0.04, carry=0.20, mux=0.12, lutram=0.60, dsp=1.80
     ),
+    # ECP5 -6 (LFE5U-25F-6): not used for an estimate (nextpnr-ecp5 measures ECP5 boards); the set the
+    # model is checked with against nextpnr (bench/check_fmax_model.py). Cell delays are what
+    # nextpnr-ecp5 (prjtrellis timing data) prints on its critical paths here: FF clock-to-out 0.52,
+    # LUT4 0.24, CCU2C 0.45 from a data input and 0.07 carry in to carry out, PFUMX 0.26, MULT18X18D
+    # 3.93, DP16KD clock-to-out 5.83 (no output register), TRELLIS_DPR16X4 read assumed like a LUT4.
+    # The routed-net delay is a guess here (fitted below once measured).
+    "ecp5": Delays(
+        clk_to_q=0.52,
+        setup=0.0,
+        net=0.70,
+        lut=0.24,
+        carry_in=0.07,
+        carry=0.45,
+        mux=0.26,
+        lutram=0.24,
+        dsp=3.93,
+        ram_clk_to_q=5.83,
+    ),
 }
 
-_SEQUENTIAL = re.compile(r"FD[RSCP]E(_1)?|LD[CP]E?|RAMB\d+E\d|URAM288|SRL16E|SRLC32E")
-_CARRY = re.compile(r"CARRY4|CARRY8")
-_MUX = re.compile(r"MUXF[789]")
-_LUTRAM = re.compile(r"RAM\d+(M|M8|M16|X1[SD])")
-_DSP = re.compile(r"DSP48E\d")
-_CARRY_INPUTS = {"CI", "CYINIT", "CI_TOP"}
+# Cell names: Xilinx (synth_xilinx), then ECP5 (synth_ecp5); none is shared, so adding ECP5 changed no Xilinx figure.
+_BLOCK_RAM = re.compile(r"RAMB\d+E\d|URAM288|DP16KD|PDPW16KD")
+_SEQUENTIAL = re.compile(rf"FD[RSCP]E(_1)?|LD[CP]E?|{_BLOCK_RAM.pattern}|SRL16E|SRLC32E|TRELLIS_FF")
+_CARRY = re.compile(r"CARRY4|CARRY8|CCU2C")
+_MUX = re.compile(r"MUXF[789]|PFUMX|L6MUX21")
+_LUTRAM = re.compile(r"RAM\d+(M|M8|M16|X1[SD])|TRELLIS_DPR16X4")
+_DSP = re.compile(r"DSP48E\d|MULT18X18D|ALU54B")
+_CARRY_INPUTS = {"CI", "CYINIT", "CI_TOP", "CIN"}
+# ports written on the clock edge, not read through: no combinational path from them to the cell's outputs
+_WRITE_PORTS = {"TRELLIS_DPR16X4": {"WAD", "DI", "WRE", "WCK"}}
+
+
+MODEL = "logic depth (lepton_hw.estimate.timing)"
 
 
 @dataclass(frozen=True)
@@ -59,22 +85,39 @@ class Timing:
     fmax_mhz: float
     period_ns: float
     logic_levels: int  # cells on the longest path
-    model: str = "logic depth (lepton_hw.estimate.timing)"
+    model: str = MODEL
 
 
-def estimate_fmax(netlist: Path, top: str, family: str) -> Timing:
-    """The modelled Fmax of ``top`` in a Yosys JSON netlist of a Xilinx ``family``."""
-    d = DELAYS[family]
+def estimate_fmax(netlist: Path, top: str, family: str, delays: Delays | None = None) -> Timing:
+    """The modelled Fmax of ``top`` in a Yosys JSON netlist of ``family`` (:data:`DELAYS`' keys), with
+    ``delays`` instead of the family's own if given."""
     module = json.loads(netlist.read_text())["modules"][top]
+    return path_timing(module, delays or DELAYS[family])
+
+
+def _registered_dsp(kind: str, parameters: dict) -> bool:
+    """A DSP block with an output or pipeline register: it starts and ends paths like a flip-flop."""
+    if kind.startswith("DSP48"):
+        return any(int(str(parameters.get(p, "0")), 2) for p in ("PREG", "MREG"))
+    return any(str(parameters.get(p, "NONE")).strip() != "NONE" for p in ("REG_PIPELINE_CLK", "REG_OUTPUT_CLK"))
+
+
+def path_timing(module: dict, d: Delays) -> Timing:
+    """The longest register-to-register path of one module of a Yosys JSON netlist, with delays ``d``."""
     cells = module["cells"]
     driver: dict[int, str] = {}  # bit -> the combinational cell driving it
+    start: dict[int, float] = {}  # bit -> when it leaves a block RAM, after a flip-flop's clock-to-out
+    ram_late = (d.ram_clk_to_q if d.ram_clk_to_q is not None else d.clk_to_q) - d.clk_to_q
     inputs: dict[str, list[tuple[str, int]]] = {}
     for name, cell in cells.items():
         kind = cell["type"].rsplit("\\", 1)[-1]
-        if _SEQUENTIAL.fullmatch(kind):
+        if _SEQUENTIAL.fullmatch(kind) or (_DSP.fullmatch(kind) and _registered_dsp(kind, cell["parameters"])):
+            if ram_late and _BLOCK_RAM.fullmatch(kind):
+                for port, bits in cell["connections"].items():
+                    if cell["port_directions"].get(port) == "output":
+                        start.update((bit, ram_late) for bit in bits if isinstance(bit, int))
             continue
-        if _DSP.fullmatch(kind) and any(int(str(cell["parameters"].get(p, "0")), 2) for p in ("PREG", "MREG")):
-            continue  # a registered DSP starts and ends paths like a flip-flop
+        written = _WRITE_PORTS.get(kind, ())
         ins = []
         for port, bits in cell["connections"].items():
             direction = cell["port_directions"].get(port)
@@ -83,7 +126,7 @@ def estimate_fmax(netlist: Path, top: str, family: str) -> Timing:
                     continue
                 if direction == "output":
                     driver[bit] = name
-                elif direction == "input":
+                elif direction == "input" and port not in written:
                     ins.append((port, bit))
         inputs[name] = ins
 
@@ -101,10 +144,10 @@ def estimate_fmax(netlist: Path, top: str, family: str) -> Timing:
     # Arrival time at each combinational cell's output, in topological order (iterative: deep carry chains)
     arrival: dict[str, tuple[float, int]] = {}
     visiting: set[str] = set()  # a combinational loop (there should be none) is cut where it closes
-    for start in inputs:
-        if start in arrival:
+    for first in inputs:
+        if first in arrival:
             continue
-        stack = [(start, False)]
+        stack = [(first, False)]
         while stack:
             name, expanded = stack.pop()
             if name in arrival:
@@ -118,11 +161,11 @@ def estimate_fmax(netlist: Path, top: str, family: str) -> Timing:
             kind = cells[name]["type"].rsplit("\\", 1)[-1]
             best, levels = 0.0, 0
             for port, bit in inputs[name]:
-                before, depth = arrival.get(driver.get(bit, ""), (0.0, 0))
+                before, depth = arrival.get(driver[bit], (0.0, 0)) if bit in driver else (start.get(bit, 0.0), 0)
                 t = before + cell_delay(kind, port)
                 if t > best:
                     best, levels = t, depth + 1
             arrival[name] = (best, levels)
-    worst, levels = max(arrival.values(), default=(0.0, 0))
+    worst, levels = max([*arrival.values(), (max(start.values(), default=0.0), 0)])
     period = d.clk_to_q + d.setup + d.net + worst  # the last net into the endpoint register
     return Timing(round(1000.0 / period, 1), round(period, 3), levels)

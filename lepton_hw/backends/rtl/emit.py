@@ -479,7 +479,8 @@ def _affine(
         m.add(
             f"    wire {y_valid};",
             f"    wire [{fold.n_out * fold.out_width - 1}:0] {y};",
-            f"    {fold.name} #(.LUT_MULT(LUT_MULTIPLIERS)) {base}_mul (.clk(clk), .rst(rst), .in_valid({valid}), "
+            f"    {fold.name} #(.LUT_MULT(LUT_MULTIPLIERS), .ROM_IN_LUTS(ROM_IN_LUTS)) {base}_mul (.clk(clk), "
+            f".rst(rst), .in_valid({valid}), "
             f".in_data({x}),",
             f"        .out_valid({y_valid}), .out_data({y}));",
         )
@@ -803,8 +804,10 @@ def _top_module(
 module lepton_core #(
     // Folded layers' multipliers: 1 = shift-and-add in LUTs, 0 = `*` for DSP blocks (lepton_hw's
     // synthesis sets 0 for Xilinx, whose DSPs are fast). The same products either way.
+    // Folded layers' weight ROMs: 0 = block RAM, 1 = LUTs (set for ECP5, whose block RAM reads are slow).
     // verilator lint_off UNUSEDPARAM
-    parameter integer LUT_MULTIPLIERS = 1
+    parameter integer LUT_MULTIPLIERS = 1,
+    parameter integer ROM_IN_LUTS = 0
     // verilator lint_on UNUSEDPARAM
 ) (
     input wire aclk,

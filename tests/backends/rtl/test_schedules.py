@@ -44,14 +44,15 @@ def _frames(n: int, seed: int) -> np.ndarray:
     return raw
 
 
-def _check(options: ScheduleOptions, cache: Path, dsp: bool = False) -> None:
+def _check(options: ScheduleOptions, cache: Path, parameters: dict[str, int] | None = None) -> None:
     require_simulator("icarus")
     project = build_rtl(GRAPH, options=options)
-    if dsp:  # the other form of the folded multipliers, as Xilinx synthesis selects it
-        top = project.files["lepton_core.v"]
-        assert "parameter integer LUT_MULTIPLIERS = 1" in top
-        files = {**project.files, "lepton_core.v": top.replace("LUT_MULTIPLIERS = 1", "LUT_MULTIPLIERS = 0")}
-        project = dataclasses.replace(project, files=files)
+    top = project.files["lepton_core.v"]
+    for name, value in (parameters or {}).items():  # the other forms synthesis selects per family
+        default = "1" if name == "LUT_MULTIPLIERS" else "0"
+        assert f"parameter integer {name} = {default}" in top
+        top = top.replace(f"parameter integer {name} = {default}", f"parameter integer {name} = {value}")
+    project = dataclasses.replace(project, files={**project.files, "lepton_core.v": top})
     run = check_frames(project, GRAPH, _frames(6, 7), "icarus", cache)
     pixels = GRAPH.input.shape[0] * GRAPH.input.shape[1]
     report = run.report
@@ -67,7 +68,13 @@ def test_schedule_is_bit_exact(name: str, rtl_cache: Path) -> None:
 
 
 def test_dsp_multipliers_are_bit_exact(rtl_cache: Path) -> None:
-    _check(ScheduleOptions(layers={"dense7": LayerChoice(fold=2)}), rtl_cache, dsp=True)
+    """The folded multipliers as `*` (Xilinx synthesis: DSP blocks)."""
+    _check(ScheduleOptions(layers={"dense7": LayerChoice(fold=2)}), rtl_cache, {"LUT_MULTIPLIERS": 0})
+
+
+def test_weights_in_luts_are_bit_exact(rtl_cache: Path) -> None:
+    """The weight ROM as LUTs (ECP5 synthesis), with DSP multipliers too."""
+    _check(ScheduleOptions(), rtl_cache, {"ROM_IN_LUTS": 1, "LUT_MULTIPLIERS": 0})
 
 
 def test_core_json_records_the_schedule() -> None:

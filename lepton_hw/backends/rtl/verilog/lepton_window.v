@@ -200,16 +200,27 @@ module lepton_window #(
                 assign wr = new_elem;
             end
             if (W > 1) begin : g_ram
-                // Block RAM, even when small: LUTs are the scarce resource of a camera core, and a
-                // full-frame line buffer has to be block RAM anyway (Yosys and Vivado honour ram_style).
-                (* ram_style = "block" *) reg [LW-1:0] mem [0:W-1];
+                // Lines longer than 64 words are asked to be block RAM (a full camera line must be);
+                // shorter ones are left to synthesis, which makes them LUT RAM where the family has it
+                // (on ECP5 a block RAM's read, 5.8 ns clock-to-out with Yosys, would cap the clock).
                 reg [AW-1:0] sc;
                 wire [AW-1:0] sc_next = slot ? ((sc == W[AW-1:0] - 1'b1) ? {AW{1'b0}} : sc + 1'b1) : sc;
                 always @(posedge clk) begin
-                    if (slot) mem[sc] <= wr;
-                    rd <= mem[sc_next];
                     if (rst) sc <= {AW{1'b0}};
                     else sc <= sc_next;
+                end
+                if (W > 64) begin : g_block
+                    (* ram_style = "block" *) reg [LW-1:0] mem [0:W-1];
+                    always @(posedge clk) begin
+                        if (slot) mem[sc] <= wr;
+                        rd <= mem[sc_next];
+                    end
+                end else begin : g_any
+                    reg [LW-1:0] mem [0:W-1];
+                    always @(posedge clk) begin
+                        if (slot) mem[sc] <= wr;
+                        rd <= mem[sc_next];
+                    end
                 end
             end else begin : g_reg  // a one-element line is a register
                 always @(posedge clk) if (slot) rd <= wr;
