@@ -104,7 +104,7 @@ def build_fold(
         f"    reg [{rom_width - 1}:0] w1;",
         "    generate",
         "        if (ROM_IN_LUTS != 0) begin : g_lut_rom",
-        f"            (* ram_style = \"distributed\" *) reg [{rom_width - 1}:0] rom [0:{depth - 1}];",
+        f"            (* ram_style = \"logic\" *) reg [{rom_width - 1}:0] rom [0:{depth - 1}];",
         "            initial begin",
         *["    " + line for line in rom_init],
         "            end",
