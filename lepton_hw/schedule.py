@@ -241,14 +241,15 @@ def make_schedule(graph: Graph, options: ScheduleOptions | None = None) -> Sched
         else:
             positions, k = 1, int(node.weight.shape[0])
         weight = node.weight.reshape(-1, node.weight.shape[-1])
-        plans.append(_choose(node, weight, in_type, k, positions, rate, options))
+        frame_interval = rates[-1].interval if rates[-1].map_shape is None else rates[0].per_frame * rates[0].interval
+        plans.append(_choose(node, weight, in_type, k, positions, rate, options, frame_interval))
     frame_clocks = rates[0].per_frame * options.clocks_per_pixel
     return Schedule(options, frame_clocks, tuple(plans))
 
 
 def _choose(
     node: Conv2D | Dense, weight: np.ndarray, in_type: FixedType, k: int, positions: int, rate: Rate,
-    options: ScheduleOptions,
+    options: ScheduleOptions, frame_interval: int,
 ) -> LayerPlan:  # fmt: skip
     forced = options.layers.get(node.name, LayerChoice())
     n = int(weight.shape[1])
@@ -282,7 +283,7 @@ def _choose(
     fold = fold_at if impl == "fold" else 1
     multipliers = {"fold": -(-k // fold) * n, "mac": int(np.count_nonzero(weight)), "da": 0}[impl]
     if impl in FULL_RATE and positions > 1:  # a full-rate graph on the collected map: once per frame
-        arrivals, interval, inputs, pos = 1, max(1, rate.interval * rate.per_frame), k * positions, 1
+        arrivals, interval, inputs, pos = 1, frame_interval, k * positions, 1
     else:
         arrivals, interval, inputs, pos = rate.per_frame, rate.interval, k, positions
     return LayerPlan(

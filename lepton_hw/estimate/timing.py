@@ -36,6 +36,7 @@ class Delays:
     lutram: float  # distributed RAM read (address to data)
     dsp: float  # combinational multiply through a DSP block
     ram_clk_to_q: float | None = None  # block RAM read, clock to data out (None: clk_to_q)
+    carry_out: float = 0.0  # leaving a carry chain for the fabric (sum or carry out), beyond carry_in
 
 
 DELAYS: dict[str, Delays] = {
@@ -141,8 +142,10 @@ def path_timing(module: dict, d: Delays) -> Timing:
             return d.dsp + d.net
         return d.lut + d.net  # LUTs, INV and anything else combinational
 
-    # Arrival time at each combinational cell's output, in topological order (iterative: deep carry chains)
+    # Arrival time at each combinational cell's output, in topological order (iterative: deep carry chains),
+    # and when its output reaches the fabric: later by carry_out for a carry cell reached through its carry input
     arrival: dict[str, tuple[float, int]] = {}
+    leaves: dict[str, float] = {}
     visiting: set[str] = set()  # a combinational loop (there should be none) is cut where it closes
     for first in inputs:
         if first in arrival:
@@ -159,13 +162,22 @@ def path_timing(module: dict, d: Delays) -> Timing:
                 stack.extend((p, False) for p in preds if p not in arrival and p not in visiting)
                 continue
             kind = cells[name]["type"].rsplit("\\", 1)[-1]
-            best, levels = 0.0, 0
+            best, levels, chained = 0.0, 0, False
+            carry = _CARRY.fullmatch(kind) is not None
             for port, bit in inputs[name]:
-                before, depth = arrival.get(driver[bit], (0.0, 0)) if bit in driver else (start.get(bit, 0.0), 0)
+                through_carry = carry and port in _CARRY_INPUTS
+                if bit in driver:
+                    before, depth = arrival.get(driver[bit], (0.0, 0))
+                    if not through_carry:
+                        before = leaves.get(driver[bit], before)
+                else:
+                    before, depth = start.get(bit, 0.0), 0
                 t = before + cell_delay(kind, port)
                 if t > best:
-                    best, levels = t, depth + 1
+                    best, levels, chained = t, depth + 1, through_carry
             arrival[name] = (best, levels)
-    worst, levels = max([*arrival.values(), (max(start.values(), default=0.0), 0)])
+            leaves[name] = best + (d.carry_out if chained else 0.0)
+    ends = [(leaves[name], levels) for name, (_, levels) in arrival.items()]
+    worst, levels = max([*ends, (max(start.values(), default=0.0), 0)])
     period = d.clk_to_q + d.setup + d.net + worst  # the last net into the endpoint register
     return Timing(round(1000.0 / period, 1), round(period, 3), levels)

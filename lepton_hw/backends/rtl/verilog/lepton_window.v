@@ -203,11 +203,18 @@ module lepton_window #(
                 // Lines longer than 64 words are asked to be block RAM (a full camera line must be);
                 // shorter ones are left to synthesis, which makes them LUT RAM where the family has it
                 // (on ECP5 a block RAM's read, 5.8 ns clock-to-out with Yosys, would cap the clock).
-                reg [AW-1:0] sc;
-                wire [AW-1:0] sc_next = slot ? ((sc == W[AW-1:0] - 1'b1) ? {AW{1'b0}} : sc + 1'b1) : sc;
+                // sc: this slot's address; sc_inc = sc + 1 (mod W), kept ready in a register so that the
+                // read address is a multiplexer, not an adder, ahead of the RAM (an ECP5 critical path)
+                reg [AW-1:0] sc, sc_inc;
+                wire [AW-1:0] sc_next = slot ? sc_inc : sc;
                 always @(posedge clk) begin
-                    if (rst) sc <= {AW{1'b0}};
-                    else sc <= sc_next;
+                    if (rst) begin
+                        sc <= {AW{1'b0}};
+                        sc_inc <= {{(AW-1){1'b0}}, 1'b1};
+                    end else if (slot) begin
+                        sc <= sc_inc;
+                        sc_inc <= (sc_inc == W[AW-1:0] - 1'b1) ? {AW{1'b0}} : sc_inc + 1'b1;
+                    end
                 end
                 if (W > 64) begin : g_block
                     (* ram_style = "block" *) reg [LW-1:0] mem [0:W-1];
