@@ -33,6 +33,7 @@ bench: install
 	$(PY) bench/bench_train.py
 	$(PY) bench/bench_csim.py
 	$(PY) bench/bench_rtl.py
+	$(PY) bench/bench_core.py
 	$(PY) bench/bench_estimate.py
 	$(PY) bench/bench_flow.py
 

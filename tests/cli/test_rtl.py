@@ -21,6 +21,10 @@ def shared_cache(rtl_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEPTON_HW_CACHE", str(rtl_cache.parent))
 
 
+def core_schedule(rtl: Path) -> dict:
+    return json.loads((rtl / "core.json").read_text())["schedule"]["layers"]
+
+
 def saved(graph_name: str, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     save_graph(CASES[graph_name], folder)
@@ -35,8 +39,13 @@ def test_camera_example_core(camera_example: Path, capsys: pytest.CaptureFixture
     assert "bit-exact: 16 of 16 packets" in out
     report = json.loads((rtl / "sim_report.json").read_text())
     assert report["frames"] == 16 and report["simulator"] == "verilator"
-    assert report["cycles_per_frame"] <= 32 * 32 + 8
-    assert report["latency_cycles"] <= 32
+    # the default schedule: the convolutions full rate, the dense layer folded 4x (fed every 4 pixels)
+    assert "logits  fold  4     4 clk" in out, out
+    assert core_schedule(rtl)["logits"]["impl"] == "fold"
+    # one pixel per clock back to back, never a stall of the camera, the result soon after the frame
+    assert report["cycles_per_frame"] == 32 * 32 and report["cycles_per_frame_max"] == 32 * 32
+    assert report["input_stall_cycles"] == 0
+    assert report["latency_cycles"] <= 64
     core = json.loads((rtl / "core.json").read_text())
     assert core["timing"]["latency_cycles"] == report["latency_cycles"]
     assert core["frame"] == {"height": 32, "width": 32, "channels": 1} and core["n_outputs"] == 5
@@ -109,3 +118,20 @@ def test_missing_simulators_are_named(tmp_path: Path, capsys: pytest.CaptureFixt
     status, _, err = run_cli(["predict", str(model), "-i", str(tmp_path / "x.npy"), "-o", str(tmp_path / "y.npy"),
                               "--engine", "rtl", "--sim", "icarus"], capsys)  # fmt: skip
     assert status == 2 and "simulator icarus is not installed" in err
+
+
+def test_rtl_schedule_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--pipeline, --clocks-per-pixel and --layer reach the schedule; a layer that cannot keep up is refused."""
+    folder = saved("pool_pool_dense", tmp_path / "ir")
+    args = ["rtl", str(folder), "--board", "pynq-z2", "--no-sim", "--force"]
+    status, out, err = run_cli([*args, "--pipeline", "2", "--clocks-per-pixel", "2", "--layer", "dense7=da"], capsys)
+    assert status == 0, err
+    core = json.loads((folder / "rtl" / "core.json").read_text())
+    assert core["pipeline"] == 2 and core["clocks_per_pixel"] == 2
+    assert core["schedule"]["layers"]["dense7"] | {"impl": "da", "forced": True} == core["schedule"]["layers"]["dense7"]
+    assert "dense7  da (forced)" in out
+    status, out, err = run_cli([*args, "--layer", "conv3=fold:3"], capsys)
+    assert status == 2 and "'conv3'" in err and "every 2 clock(s)" in err and "fold 1..2" in err, err
+    assert "Traceback" not in err
+    status, out, err = run_cli([*args, "--layer", "conv3"], capsys)
+    assert status == 2 and "NAME=IMPL" in err, err

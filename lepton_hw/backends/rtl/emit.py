@@ -507,16 +507,16 @@ def _affine(
         lo, hi = (multiply.lo[f] << scale_y) + bias, (multiply.hi[f] << scale_y) + bias
         sw = max(signed_bits(lo, hi), yw + scale_y, signed_bits(bias, bias)) + 1
         s, y_f = m.name(f"{base}_sum{f}"), m.name(f"{base}_y{f}")
-        shifted = (
-            f"({_sext(y_f, yw, sw)} <<< {scale_y})" if scale_y else _sext(y_f, yw, sw)
-        )  # (): << binds looser than +
         negated = isinstance(multiply, Cmvm) and multiply.is_negated(f)
         dst = post.type if post is not None else node.type
         shift = frac - dst.frac
         merged = post is not None and shift > 0 and dst.rounding in ("TRN", "RND", "RND_CONV")
         half = (1 << (shift - 1)) if merged and dst.rounding != "TRN" else 0
-        if half:
+        if half:  # the sum with the rounding constant (before the operand is widened to sw bits)
             sw = max(sw, signed_bits(lo + half, hi + half) + 1)
+        shifted = (
+            f"({_sext(y_f, yw, sw)} <<< {scale_y})" if scale_y else _sext(y_f, yw, sw)
+        )  # (): << binds looser than +
         constant = literal(bias + half, sw)
         total = f"{constant} - {shifted}" if negated else f"{shifted} + {constant}"
         m.add(

@@ -87,3 +87,26 @@ def test_core_json_records_the_schedule() -> None:
     assert project.core["layers"]["conv3"]["kernel"] == "fold"
     # a ReLU after a conv whose cast is exact takes no stage of its own
     assert schedule["stages"]["relu1"] == 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_conv_and_relu_share_one_exact_cast(seed: int, rtl_cache: Path) -> None:
+    """A conv whose type is its exact sum hands it to the ReLU's cast, with the rounding constant in
+    the bias: random weights and biases and the ReLU types of the examples, against the interpreter in
+    Icarus. (A sum widened by the constant once lost its operand's sign bit; the trained model that
+    showed it runs in tests/flow: test_a_training_change_reruns_from_training_on.)"""
+    from tests.backends.rtl.ir_cases import U8, T, chain
+
+    relu = ["ap_ufixed<4,2,AP_RND_CONV,AP_SAT>", "ap_ufixed<4,1,AP_RND_CONV,AP_SAT>", "ap_ufixed<3,2,AP_RND,AP_SAT>"]
+    graph = chain(
+        f"fused{seed}", (6, 6, 1), U8,
+        [("conv", 4, (3, 3), 1, "valid", None), ("relu", T(relu[seed % 3])), ("flatten",), ("dense", 3, None)],
+        seed=100 + seed,
+    )  # fmt: skip
+    require_simulator("icarus")
+    project = build_rtl(graph, options=ScheduleOptions(pipeline=seed % 2))
+    assert project.core["schedule"]["stages"]["relu1"] == 0  # fused
+    t = graph.input.type
+    raw = np.random.default_rng(seed).integers(t.min_raw, t.max_raw + 1, size=(8, *graph.input.shape))
+    raw[0], raw[1] = t.min_raw, t.max_raw
+    check_frames(project, graph, raw, "icarus", rtl_cache)
