@@ -68,9 +68,9 @@ def test_bad_choices_name_the_layer_and_what_is_accepted(layers: dict, words: li
 
 
 def test_bad_options() -> None:
-    with pytest.raises(UnsupportedLayerError, match="clocks_per_pixel must be in 1..64"):
+    with pytest.raises(UnsupportedLayerError, match=r"clocks_per_pixel must be in 1\.\.64"):
         make_schedule(GRAPH, ScheduleOptions(clocks_per_pixel=0))
-    with pytest.raises(UnsupportedLayerError, match="pipeline must be in 0..8"):
+    with pytest.raises(UnsupportedLayerError, match=r"pipeline must be in 0\.\.8"):
         make_schedule(GRAPH, ScheduleOptions(pipeline=9))
     with pytest.raises(UnsupportedLayerError, match="unknown kernel"):
         make_schedule(GRAPH, ScheduleOptions(kernel="lut"))
