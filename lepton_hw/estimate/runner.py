@@ -30,7 +30,7 @@ from lepton_hw.errors import BoardError, ToolError, UserError
 from lepton_hw.estimate.figures import Design, board_entry, figure, resource_table
 from lepton_hw.estimate.pnr import PnrResult, run_pnr
 from lepton_hw.estimate.synth import TOP, SynthResult, run_synth, synth_plan
-from lepton_hw.estimate.timing import Timing, estimate_fmax
+from lepton_hw.estimate.timing import MODEL, Timing, estimate_fmax
 from lepton_hw.fsutil import atomic_write_bytes
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,9 @@ def _modelled_fmax(synth: SynthResult) -> Timing:
     path = synth.folder / "timing.json"
     with _timing_lock:
         if path.is_file():
-            return Timing(**json.loads(path.read_text()))
+            cached = json.loads(path.read_text())
+            if cached.get("model") == MODEL:  # a timing of an older model is recomputed
+                return Timing(**cached)
         timing = estimate_fmax(synth.netlist, TOP, synth.family)
         atomic_write_bytes(path, json.dumps(dataclasses.asdict(timing)).encode())
         return timing
