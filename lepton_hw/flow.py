@@ -281,6 +281,7 @@ def _rtl(ctx: Context) -> str:
     write_rtl(project, ctx.path("rtl"), force=True)
     record_timing(ctx.path("rtl"), run.report)
     r = run.report
+    assert project.schedule is not None
     layers = ", ".join(f"{p.name} {p.impl}" + (f" x{p.fold}" if p.fold > 1 else "") for p in project.schedule.layers)
     return (
         f"{len(project.sources)} Verilog files ({layers}; pipeline {hw.pipeline}); {hw.simulator}: {len(raw)} of "

@@ -107,7 +107,7 @@ def schedule_rows(doc: dict[str, Any]) -> list[tuple[str, ...]]:
     design = doc["design"]
     schedule = design.get("schedule") or {}
     stages = schedule.get("stages", {})
-    out = []
+    out: list[tuple[str, ...]] = []
     for name, layer in (schedule.get("layers") or {}).items():
         shares = []
         for entry in doc["boards"]:

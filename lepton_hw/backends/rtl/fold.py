@@ -198,16 +198,16 @@ def build_fold(
     lines.append("        if (LUT_MULT != 0) begin : g_lut_mult")
     for o, j in products:
         x = f"x2[{(j + 1) * iw - 1}:{j * iw}]"
-        w = f"w2[{(o * p + j + 1) * ww - 1}:{(o * p + j) * ww}]"
-        low, high = _shift_add_halves(x, iw, bool(in_type.signed), w, ww, pw)
+        w_bits = f"w2[{(o * p + j + 1) * ww - 1}:{(o * p + j) * ww}]"
+        low, high = _shift_add_halves(x, iw, bool(in_type.signed), w_bits, ww, pw)
         lines.append(f"            assign a{o}_{j} = {low};")
         lines.append(f"            assign b{o}_{j} = {high};")
     lines += ["        end else begin : g_dsp_mult"]
     for o, j in products:
         x = f"x2[{(j + 1) * iw - 1}:{j * iw}]"
         xs = f"$signed({x})" if in_type.signed else f"$signed({{1'b0, {x}}})"
-        w = f"w2[{(o * p + j + 1) * ww - 1}:{(o * p + j) * ww}]"
-        lines.append(f"            assign a{o}_{j} = {xs} * $signed({w});")
+        w_bits = f"w2[{(o * p + j + 1) * ww - 1}:{(o * p + j) * ww}]"
+        lines.append(f"            assign a{o}_{j} = {xs} * $signed({w_bits});")
         lines.append(f"            assign b{o}_{j} = {pw}'sd0;")
     lines += ["        end", "    endgenerate"]
     lines.append(f"    reg signed [{pw - 1}:0] {', '.join(f'h{o}_{j}, g{o}_{j}' for o, j in products)};")
