@@ -35,7 +35,7 @@ import numpy as np
 
 from lepton_hw.errors import UnsupportedLayerError
 from lepton_hw.ir.fixed import FixedType
-from lepton_hw.ir.graph import AvgPool2D, Conv2D, Dense, Flatten, Graph, MaxPool2D, Node
+from lepton_hw.ir.graph import AvgPool2D, Conv2D, Dense, Flatten, Graph, MaxPool2D
 
 IMPLS = ("da", "mac", "fold")
 FULL_RATE = ("da", "mac")
@@ -95,11 +95,6 @@ class LayerPlan:
     multipliers: int  # generic multipliers (fold), constant products (mac), 0 (da)
     cost: int  # modelled LUTs of the multiply (da: da4ml's adder bits)
     forced: bool  # chosen by the config
-
-    @property
-    def per_clock(self) -> int:
-        """Values of one input consumed per clock (fold: ceil(K / fold))."""
-        return -(-self.inputs // self.fold)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -340,7 +335,3 @@ def schedule_table(schedule: Schedule, stages: Mapping[str, int] | None = None) 
 def needs_collect(plan: LayerPlan | None) -> bool:
     """Whether a dense layer after a feature map needs the map collected into one vector first."""
     return plan is None or plan.impl in FULL_RATE
-
-
-def is_weighted(node: Node) -> bool:
-    return isinstance(node, (Conv2D, Dense))

@@ -97,7 +97,8 @@ def features(rtl_dir: Path) -> Features:
             depth = 1 << math.ceil(math.log2(p["W"]))
             width = (p["KH"] - 1) * p["EW"]
             memories.append((depth, width))
-            # lepton_window asks for block RAM (ram_style): no LUT RAM words, whatever the depth
+            if depth <= LUTRAM_MAX_DEPTH:  # lepton_window asks for block RAM only above 64 words
+                lut_ram_words += width * math.ceil(depth / 16)
     return Features(
         bits["arith_bits"],
         bits["compare_bits"],

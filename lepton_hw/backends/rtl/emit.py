@@ -303,7 +303,6 @@ def emit_network(graph: Graph, layout: CoreLayout, schedule: Schedule, clocks_pe
         ):
             post = following
             fused.add(following.name)
-        before = len(m.lines)
         if node.name in fused:
             m.add("    // computed with the layer before it (its cast)")
             clocks = 0
@@ -328,7 +327,6 @@ def emit_network(graph: Graph, layout: CoreLayout, schedule: Schedule, clocks_pe
         else:  # pragma: no cover - check_supported refuses the rest
             raise AssertionError(node.op)
         stages[node.name] = clocks
-        assert len(m.lines) >= before
     if stream.frame is not None:  # a network ending on a feature map sends all of it
         stream = _collect(m, "result_in", stream)
     stages["argmax"] = _result(m, stream, layout, levels)
@@ -637,7 +635,6 @@ def _divide(
 
     One combinational step (a divider): ``total`` is read in its own stage, where the window's
     padding flags still hold."""
-    total = pipe.at(total, pipe.stage_of[total])
     dst = node.type
     ph, pw = node.pool_size
     shift = dst.frac - frac
