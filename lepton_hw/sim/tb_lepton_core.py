@@ -49,10 +49,11 @@ async def run_program(dut: Any) -> None:
     while True:
         await FallingEdge(dut.aclk)
         cycle += 1
-        in_taken = False
+        in_taken = out_valid = False
         if seq.rst_n:
             s_ready = int(dut.s_axis_tready.value)
             m_valid = int(dut.m_axis_tvalid.value)
+            out_valid = bool(m_valid)
             # tdata/tlast are only defined with tvalid (Icarus shows them as x before the first result)
             m_data = int(dut.m_axis_tdata.value) if m_valid else 0
             m_last = int(dut.m_axis_tlast.value) if m_valid else 0
@@ -74,7 +75,7 @@ async def run_program(dut: Any) -> None:
                     held_data, held_last = m_data, m_last
         else:
             held = False
-        go_on = seq.next(in_taken, cycle, packets, resets)
+        go_on = seq.next(in_taken, out_valid, cycle, packets, resets)
         await RisingEdge(dut.aclk)
         if not go_on:
             break
