@@ -46,3 +46,18 @@ def assert_bit_exact(expected: np.ndarray, got: np.ndarray, context: str = "") -
         f"{context}\n{len(bad)} mismatches; first: sample {bad[0][0]} output {bad[0][1]}: "
         f"expected {expected[tuple(bad[0])]!r}, got {got[tuple(bad[0])]!r}"
     )
+
+
+def hostile_model(path: Path, marker: Path) -> Path:
+    """Save a tf_keras model whose Lambda layer writes ``marker`` when Keras rebuilds it (a model file
+    that runs code on load, as a supplier's file could); the marker written while building it is removed."""
+    from lepton_hw.frontend.keras_env import tf_keras
+
+    keras = tf_keras()
+    # a lambda with the marker's path as a literal: Keras marshals its bytecode into the file
+    function = eval(f"lambda x: (__import__('pathlib').Path({str(marker)!r}).write_text('ran'), x)[1]")
+    layers = [keras.layers.Lambda(function, name="lambda"), keras.layers.Flatten(name="flat")]
+    model = keras.Sequential([keras.Input((6, 6, 1)), *layers, keras.layers.Dense(2, name="out")])
+    model.save(path)
+    marker.unlink(missing_ok=True)
+    return path

@@ -21,6 +21,7 @@ import numpy as np
 
 from lepton_hw.errors import ModelLoadError, UnsupportedLayerError
 from lepton_hw.frontend.keras_env import qkeras_custom_objects, tf_keras
+from lepton_hw.frontend.model_file import check_model_file
 from lepton_hw.ir.fixed import FixedType, type_for_range
 from lepton_hw.ir.graph import (
     AvgPool2D,
@@ -61,12 +62,17 @@ MAX_WEIGHT_FRAC = 40  # a quantized weight needs no more fractional bits than th
 
 # ----------------------------------------------------------------------------- loading
 def load_keras_model(path: Path | str) -> Any:
-    """Load a .h5 or .keras tf_keras/QKeras model; pruning wrappers are stripped."""
+    """Load a .h5 or .keras tf_keras/QKeras model; pruning wrappers are stripped.
+
+    The architecture is checked first, as plain JSON (lepton_hw.frontend.model_file): a file with a
+    Lambda layer, a custom object or a function in its config is refused without being deserialized.
+    """
     path = Path(path)
     if not path.is_file():
         raise ModelLoadError(f"model file {path} does not exist")
     if path.suffix not in (".h5", ".keras", ".hdf5"):
         raise ModelLoadError(f"model file {path}: unknown format {path.suffix!r}; accepted: .h5, .keras")
+    check_model_file(path)  # before any Keras code sees the file: a model must not run code
     keras = tf_keras()
     import tensorflow_model_optimization as tfmot
 

@@ -14,8 +14,9 @@ says pause; m_axis_tready is high unless the output pause generator says pause. 
 are splitmix64 streams seeded from the program's seed (a pause when the top 32 bits of the next value
 are below probability x 2^32), drawn once per clock each, so both paths draw the same pauses.
 A reset operation waits until the input is idle and ``settle`` clocks in a row pass without a result
-beat (earlier packets come out), holds aresetn low, then leaves two idle clocks. The run starts with aresetn low for 4 clocks and
-2 idle clocks, and ends ``settle`` clocks after the expected packets arrived (or the timeout).
+beat (earlier packets come out), holds aresetn low, then leaves two idle clocks. The run starts with
+aresetn low for 4 clocks and 2 idle clocks, and ends ``settle`` clocks after the expected packets
+arrived (or the timeout).
 """
 
 from __future__ import annotations

@@ -116,7 +116,9 @@ endmodule
 
 
 def echo_project(broken: bool) -> RtlProject:
-    text = ECHO.replace("/*BROKEN*/", "if (m_axis_tvalid && !m_axis_tready) m_axis_tdata <= m_axis_tdata + 1;" if broken else "")
+    text = ECHO.replace(
+        "/*BROKEN*/", "if (m_axis_tvalid && !m_axis_tready) m_axis_tdata <= m_axis_tdata + 1;" if broken else ""
+    )
     return RtlProject(files={"lepton_core.v": text}, core={}, layout=None)  # type: ignore[arg-type]
 
 

@@ -1,12 +1,12 @@
 """The RTL core == the IR interpreter, bit for bit, on random QKeras models (lepton_hw.testing.models).
 
-Each seed's model is imported as a user would (saved .h5 -> import), built and simulated in
-Verilator on 48 frames sent back to back (including all-zero and all-255 frames): every result
-packet must equal the interpreter's, and a frame must take at most max(W*H, outputs + 1) + 8 cycles.
-The default suite runs 12 seeds, the kernel alternating (da for even seeds, mac for odd: a
-Verilator build costs 15-60 s, so each model is built once); the slow sweep runs the same 12 seeds
-with the other kernel and 40 more seeds with both. A few seeds also run in Icarus. Models the
-backend refuses must be refused by name.
+Each seed's model is imported as a user would (saved .h5 -> import), built and simulated with the
+native Verilator harness on 256 frames sent back to back (including all-zero and all-255 frames):
+every result packet must equal the interpreter's, and a frame must take at most
+max(W*H, outputs + 1) + 8 cycles. The default suite runs 16 seeds, the kernel alternating (da for even
+seeds, mac for odd: a build costs 3-10 s, the run well under a second, so each model is built once); the
+slow sweep runs the same seeds with the other kernel and 40 more seeds with both. A few seeds also run
+in Icarus through cocotb. Models the backend refuses must be refused by name.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from tests.backends.rtl.check import check_frames
 
 pytestmark = [pytest.mark.rtl, pytest.mark.keras]
 
-DEFAULT_SEEDS = list(range(12))
+DEFAULT_SEEDS = list(range(16))
 SLOW_SEEDS = list(range(100, 140))
 ICARUS_SEEDS = [0, 1, 2]
-N_FRAMES = 48
+N_FRAMES = 256
 
 
 @functools.cache
