@@ -25,9 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from lepton_hw.errors import ConfigError
+from lepton_hw.safe_io import load_yaml
 from lepton_hw.schedule import IMPLS, MAX_CLOCKS_PER_PIXEL, MAX_PIPELINE, LayerChoice, ScheduleOptions
 
 DATASET_KINDS = ("digits", "surface-defects", "folder", "npz")
@@ -291,9 +290,10 @@ def load_config(path: Path | str) -> TrainConfig:
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
     try:
-        data = yaml.safe_load(path.read_text())
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        text = path.read_text()
+    except UnicodeDecodeError as err:
         raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    data = load_yaml(text, str(path), ConfigError)  # no aliases: an alias bomb must not expand
     return parse_config(data, name=path.stem, source=path, where=str(path))
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from lepton_hw.errors import EngineError, InputDataError, IRError
 from lepton_hw.ir import interp
 from lepton_hw.ir.graph import Graph
+from lepton_hw.safe_io import check_npy
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ def load_samples(path: Path) -> np.ndarray:
     """An (N, ...) float array from a .npy file, with a clear error when it isn't one."""
     if not path.is_file():
         raise InputDataError(f"input file {path} does not exist")
+    check_npy(path, InputDataError)  # a forged header must not make np.load allocate terabytes
     try:
         x = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as err:

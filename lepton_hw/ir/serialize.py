@@ -24,6 +24,9 @@ from lepton_hw.fsutil import atomic_write_bytes
 from lepton_hw.ir.fixed import FixedType
 from lepton_hw.ir.graph import NODE_CLASSES, Conv2D, Dense, Graph, Node
 from lepton_hw.passes.precision import accumulator_type
+from lepton_hw.safe_io import check_npz, check_shape
+
+MAX_IR_BYTES = 100_000_000  # ir.json holds names and types; the weights are in weights.npz
 
 FORMAT = "lepton_hw.ir"
 VERSION = 1
@@ -69,6 +72,7 @@ def graph_from_json(doc: dict[str, Any], arrays: dict[str, np.ndarray]) -> Graph
         cls = NODE_CLASSES.get(op)
         if cls is None:
             raise IRError(f"node {i}: unknown op {op!r}; known: {', '.join(NODE_CLASSES)}")
+        check_shape(entry.get("shape"), f"node {i} ({entry.get('name', op)})", IRError)  # before any array is made
         kwargs: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
             if f.name not in entry:
@@ -113,7 +117,11 @@ def load_graph(directory: Path | str) -> Graph:
         doc = json.loads(ir_path.read_text())
     except (OSError, ValueError) as err:
         raise IRError(f"cannot read {ir_path}: {err}") from None
+    if ir_path.stat().st_size > MAX_IR_BYTES:
+        raise IRError(f"{ir_path} is {ir_path.stat().st_size:,} bytes; an IR document is far smaller")
     try:
+        if (directory / WEIGHTS_FILE).is_file():
+            check_npz(directory / WEIGHTS_FILE, IRError)
         with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
     except (OSError, ValueError) as err:

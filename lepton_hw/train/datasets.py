@@ -15,6 +15,7 @@ The model sees ``pixel / 256`` (``ap_ufixed<8,0>``), exactly, so the hardware ge
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ import numpy as np
 
 from lepton_hw.config import DatasetConfig, SplitConfig
 from lepton_hw.errors import DatasetError
+from lepton_hw.safe_io import check_npz
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +139,7 @@ def load_folder(
             raise DatasetError(
                 f"dataset folder {root}: no subfolder for class(es) {', '.join(missing)}; found: {', '.join(found)}"
             )
+    _inside([root / name for name in classes], root)
     if len(classes) < 2:
         raise DatasetError(
             f"dataset folder {root}: found {len(classes)} class subfolder(s); give one subfolder of images per "
@@ -147,6 +150,7 @@ def load_folder(
     skipped = 0
     for label, name in enumerate(classes):
         files = sorted(p for p in (root / name).iterdir() if p.is_file() and not p.name.startswith("."))
+        _inside(files, root)
         images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
         skipped += len(files) - len(images)
         if not images:
@@ -164,15 +168,36 @@ def load_folder(
     return Dataset(tuple(classes), np.stack(frames), np.asarray(labels, dtype=np.int64), description)
 
 
+MAX_IMAGE_PIXELS = 50_000_000  # a 50-megapixel camera frame; larger headers are refused before decoding
+
+
+def _inside(files: list[Path], root: Path) -> None:
+    """Refuse a file (a symlink) that leads out of the dataset folder."""
+    top = root.resolve()
+    for path in files:
+        if not path.resolve().is_relative_to(top):
+            raise DatasetError(
+                f"dataset folder {root}: {path} leads out of the folder (to {path.resolve()}); "
+                "accepted: files inside it"
+            )
+
+
 def read_mono8(path: Path, size: tuple[int, int], fit: str = "resize") -> np.ndarray:
     """One image file as a Mono8 frame of ``size`` (height, width)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
-            image.load()
-            mono = _as_mono8(image, path)
-    except (UnidentifiedImageError, OSError) as err:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                if image.width * image.height > MAX_IMAGE_PIXELS:  # the header's size, before decoding
+                    raise DatasetError(
+                        f"image {path} is {image.width}x{image.height} ({image.width * image.height:,} pixels); "
+                        f"at most {MAX_IMAGE_PIXELS:,} pixels are accepted (a decompression bomb?)"
+                    )
+                image.load()
+                mono = _as_mono8(image, path)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         raise DatasetError(f"cannot read image {path}: {err}") from None
     height, width = size
     if mono.size == (width, height):
@@ -210,6 +235,7 @@ def load_npz(path: Path, classes: Sequence[str] | None = None) -> Dataset:
     """``x`` (N, H, W[, 1|3]) uint8 and ``y`` (N,) labels 0..K-1 from an .npz file."""
     if not path.is_file():
         raise DatasetError(f"dataset file {path} does not exist")
+    check_npz(path, DatasetError)  # a forged member header must not make np.load allocate terabytes
     try:
         loaded = np.load(path, allow_pickle=False)
         if not isinstance(loaded, np.lib.npyio.NpzFile):

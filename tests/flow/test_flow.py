@@ -25,7 +25,7 @@ import yaml
 
 from lepton_hw import flow
 from lepton_hw.config import load_config
-from tests.helpers import run_cli
+from tests.helpers import hostile_model, run_cli
 
 pytestmark = [pytest.mark.keras, pytest.mark.rtl, pytest.mark.hls, pytest.mark.synth]
 
@@ -216,6 +216,21 @@ def test_a_training_change_reruns_from_training_on(
     assert _steps(stdout.splitlines()) == dict.fromkeys(flow.STEP_NAMES, "ran")
     assert json.loads((out / "metrics.json").read_text())["epochs_run"] == 3
     assert json.loads((out / "verify.json").read_text())["bit_exact"] is True
+
+
+def test_a_hostile_model_file_runs_nothing(
+    first_run: tuple[Path, Any, list], config_path: Path, tmp_path: Path, capsys: Any
+) -> None:
+    """DIR/model.h5 replaced by a file whose Lambda writes a marker: the import step refuses it unopened."""
+    out = _copy(first_run, tmp_path)
+    marker = tmp_path / "marker.txt"
+    hostile_model(out / "model.h5", marker)
+    ir_before = (out / "ir" / "ir.json").read_bytes()
+    status, _, err = run_cli(["flow", str(config_path), "-o", str(out)], capsys)
+    assert status == 2, err
+    assert "layer 'lambda' of class Lambda is refused before loading" in err
+    assert not marker.exists()
+    assert (out / "ir" / "ir.json").read_bytes() == ir_before  # the import step wrote nothing
 
 
 def test_a_killed_flow_resumes_and_gives_the_same_results(
