@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: install demo test test-slow lint bench clean
+.PHONY: install demo test test-slow lint bench formal clean
 
 install:
 	@scripts/install.sh
@@ -22,6 +22,10 @@ test: install
 test-slow: install
 	@scripts/install.sh --with-chromium
 	$(PY) -m pytest -m slow -q
+
+# SymbiYosys proofs of the framer and the result queue (k-induction and covers; about a minute)
+formal: install
+	$(PY) -m lepton_hw.formal
 
 lint: install
 	$(VENV)/bin/ruff check lepton_hw tests bench

@@ -1,0 +1,67 @@
+"""The framer and the result queue, proven with SymbiYosys; broken variants must fail their proofs.
+
+Every proof of lepton_hw.formal runs (k-induction and cover, a second or a few each). Then each module
+is broken on purpose in a way a careless edit could, and its proof must fail in the base case (a trace
+from reset that breaks a property, not only an induction step): so the proofs are not vacuous.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lepton_hw.formal import PROOFS, Proof, module_source, run_proof
+
+pytestmark = pytest.mark.synth
+
+
+@pytest.mark.parametrize("task", ["prove", "cover"])
+@pytest.mark.parametrize("proof", PROOFS, ids=lambda p: p.name)
+def test_the_proof_passes(proof: Proof, task: str) -> None:
+    result = run_proof(proof, task)
+    assert result.status == "PASS", result.detail
+
+
+FRAMER = next(p for p in PROOFS if p.top == "lepton_framer")
+RESULT = next(p for p in PROOFS if p.top == "lepton_result")
+BROKEN = [
+    (  # a result beat dropped when tready falls: the last beat retires the head without a handshake
+        RESULT,
+        "wire retire = head_ready && (head_bad || (m_tready && m_tlast));",
+        "wire retire = head_ready && (head_bad || m_tlast);",
+        "result_props.vh",
+    ),
+    (  # tlast one beat early
+        RESULT,
+        "head_last <= rst ? (BEATS == 1) : (beat_n == BEATS[BW-1:0] - 1'b1);",
+        "head_last <= rst ? (BEATS == 1) : (beat_n == BEATS[BW-1:0] - 2'd2);",
+        "m_tlast",
+    ),
+    (  # a malformed frame's result not dropped
+        RESULT,
+        "assign m_tvalid = head_ready && !head_bad;",
+        "assign m_tvalid = head_ready;",
+        "m_tdata == f_expected",
+    ),
+    (  # s_tready low on every line's last pixel inside a frame
+        FRAMER,
+        "FRAME: s_tready = !s_tuser && paced;",
+        "FRAME: s_tready = !s_tuser && paced && !s_tlast;",
+        "s_tready",
+    ),
+    (  # a frame one pixel short: the last row ends a pixel early
+        FRAMER,
+        "wire at_eof = at_eol && (row == H[RW-1:0] - 1'b1);",
+        "wire at_eof = (col == W[CW-1:0] - 2'd2) && (row == H[RW-1:0] - 1'b1);",
+        "framer_props.vh",
+    ),
+]
+
+
+@pytest.mark.parametrize("proof, original, broken, words", BROKEN, ids=lambda v: v if isinstance(v, str) else "")
+def test_a_broken_module_fails_its_proof(proof: Proof, original: str, broken: str, words: str) -> None:
+    text = module_source(proof.module)
+    assert original in text  # the line being broken exists as written
+    result = run_proof(proof, "prove", module_text=text.replace(original, broken))
+    assert result.status == "FAIL", result
+    assert result.detail.startswith("basecase"), result.detail  # a real trace from reset, not only an induction step
+    assert words in result.detail, result.detail
