@@ -97,7 +97,7 @@ def main() -> None:
     # 1. cold builds
     print("\ncold builds (fresh cache)")
     t0 = time.perf_counter()
-    native_build = sim_run.build(project, "verilator", cache_dir=cache / "rtl")
+    native_build = sim_run.build(project, "verilator", cache_dir=cache / "rtl", optimize=True)
     native_cold = time.perf_counter() - t0
     t0 = time.perf_counter()
     cocotb_build = sim_run.build(project, "cocotb-verilator", cache_dir=cache / "rtl")
@@ -135,7 +135,7 @@ def main() -> None:
     print("  simulator          frames  seconds  frames/s  cycles/s   ratio to native")
     rates = {}
     for sim, frames in (("verilator", n), ("cocotb-verilator", 64), ("icarus", 8)):
-        b = sim_run.build(project, sim, cache_dir=cache / "rtl")
+        b = sim_run.build(project, sim, cache_dir=cache / "rtl", optimize=sim == "verilator")
         plan = sim_run.frames_plan(project, raw[:frames])
         walls = []
         for _ in range(RUNS if sim == "verilator" else 1):
@@ -165,7 +165,7 @@ def main() -> None:
     wide = wide_network()
     wide_project = build_rtl(wide)
     t0 = time.perf_counter()
-    wide_build = sim_run.build(wide_project, "verilator", cache_dir=cache / "rtl")
+    wide_build = sim_run.build(wide_project, "verilator", cache_dir=cache / "rtl", optimize=True)
     frame = np.random.default_rng(0).integers(0, 256, size=(1, 1024, 1280, 1))
     result = sim_run.run(wide_build, sim_run.frames_plan(wide_project, frame))
     assert result.packets == sim_run.expected_packets(wide, frame), "the wide core differs from the interpreter"

@@ -160,12 +160,12 @@ def build(
 ) -> SimBuild:  # fmt: skip
     """The simulation build of ``project``, from the cache or built now.
 
-    ``optimize`` (cocotb-verilator only): g++ -O1 instead of -O0, for long runs.
+    ``optimize`` (Verilator): the C++ compiled for a long run (g++ -O1) rather than a quick build (-O0).
     """
     require_simulator(sim)
     root = Path(cache_dir) if cache_dir is not None else cache_root()
     if sim == NATIVE:
-        nb = native.build(project, root, simulator_version(sim), waves)
+        nb = native.build(project, root, simulator_version(sim), waves, optimize=optimize and not waves)
         return SimBuild(sim, nb.folder, waves, nb.seconds, nb.options, nb)
     tool = cocotb_simulator(sim)
     opt = VERILATOR_OPT_FAST_SIM if optimize and tool == "verilator" else VERILATOR_OPT
@@ -450,11 +450,12 @@ def simulate(
 ) -> RtlRun:
     """Send every raw input frame through the core back to back (output always ready).
 
-    For cocotb-verilator, the build (-O0 or -O1) suits a run of ``build_for_frames`` frames (default:
-    this run's), so that a short check before a long run can build what the long run will reuse.
+    With Verilator, the build (-O0 or -O1) suits a run of ``build_for_frames`` frames (default: this
+    run's), so that a short check before a long run can build what the long run will reuse.
     """
     cycles = (build_for_frames or len(raw)) * project.layout.height * project.layout.width
-    sim_build = build(project, sim, cache_dir=cache_dir, optimize=cycles > OPTIMIZE_ABOVE_CYCLES)
+    limit = native.OPTIMIZE_ABOVE_CYCLES if sim == NATIVE else OPTIMIZE_ABOVE_CYCLES
+    sim_build = build(project, sim, cache_dir=cache_dir, optimize=cycles > limit)
     result = run(sim_build, frames_plan(project, raw), label="frames")
     if result.timed_out or len(result.packets) != len(raw):
         raise EngineError(
