@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: install demo test test-slow lint bench formal clean
+.PHONY: install demo test test-slow lint bench formal fuzz clean
 
 install:
 	@scripts/install.sh
@@ -26,6 +26,14 @@ test-slow: install
 # SymbiYosys proofs of the framer and the result queue (k-induction and covers; about a minute)
 formal: install
 	$(PY) -m lepton_hw.formal
+
+# Random traffic through the native RTL harness, and random models through every engine (a few
+# minutes; FUZZ_FRAMES=100000 FUZZ_MODELS=100 for the long run quoted in README)
+FUZZ_FRAMES ?= 20000
+FUZZ_MODELS ?= 10
+fuzz: install
+	$(PY) -m lepton_hw.testing.fuzz soak --frames $(FUZZ_FRAMES)
+	$(PY) -m lepton_hw.testing.fuzz models --count $(FUZZ_MODELS)
 
 lint: install
 	$(VENV)/bin/ruff check lepton_hw tests bench

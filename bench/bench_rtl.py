@@ -28,7 +28,6 @@ from pathlib import Path
 
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # tests.backends.rtl.ir_cases: the wide network's builder
 
 import numpy as np  # noqa: E402
 
@@ -68,7 +67,7 @@ def median_of(command: list[str], env: dict[str, str]) -> float:
 def wide_network() -> object:
     """A random network as wide as a 1280x1024 camera frame: conv 3x3, three 4x4 max pools, dense."""
     from lepton_hw.ir.fixed import FixedType
-    from tests.backends.rtl.ir_cases import U8, chain
+    from lepton_hw.testing.ir_cases import U8, chain
 
     t = FixedType.parse
     layers = [

@@ -5,7 +5,7 @@ ECP5 both exist, so each core here is synthesized for the board ecp5-25f (Yosys,
 routed with nextpnr-ecp5 (out of context, seed 1, cached) and run through the model on the same
 netlist with the model's ECP5 delays (timing.DELAYS["ecp5"]).
 
-Cores: the hand-built IR networks of tests/backends/rtl/ir_cases.py and random QKeras models
+Cores: the hand-built IR networks of lepton_hw/testing/ir_cases.py and random QKeras models
 (lepton_hw.testing.models, saved to .h5 and imported as a user would), each at a pipeline depth
 of 0 (no registers inside a layer), 1 or 2 adder levels per stage, so that the clock range is wide.
 Models the RTL backend refuses, and cores above MAX_LUT LUTs, are skipped.
@@ -52,7 +52,7 @@ from lepton_hw.schedule import ScheduleOptions  # noqa: E402
 
 BOARD = "ecp5-25f"
 OUT = ROOT / "build" / "bench" / "fmax"
-# (IR case name, pipeline): cases of tests/backends/rtl/ir_cases.py; a name no longer there is skipped
+# (IR case name, pipeline): cases of lepton_hw/testing/ir_cases.py; a name no longer there is skipped
 IR_CORES = [
     ("odd_frame_k5_same", 0), ("odd_frame_k5_same", 2), ("stride2_avg3_signed", 0), ("stride2_avg3_signed", 1),
     ("rounding_modes", 1), ("k4_same_k1_stride2_rgb", 0), ("k4_same_k1_stride2_rgb", 2), ("dense_only", 0),
@@ -80,7 +80,7 @@ class Row:
 
 
 def ir_graphs() -> list[tuple[str, Graph, int]]:
-    from tests.backends.rtl.ir_cases import CASES
+    from lepton_hw.testing.ir_cases import CASES
 
     return [(f"ir:{name}", CASES[name], p) for name, p in IR_CORES if name in CASES]
 

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from lepton_hw.ir.serialize import save_graph
-from tests.backends.rtl.ir_cases import CASES
+from lepton_hw.testing.ir_cases import CASES
 from tests.helpers import run_cli
 
 FAST_S = 20  # generous: each refusal takes well under a second; an allocation of what is claimed would not

@@ -11,7 +11,7 @@ import pytest
 
 from lepton_hw.errors import UnsupportedLayerError
 from lepton_hw.schedule import LayerChoice, ScheduleOptions, make_schedule, schedule_table
-from tests.backends.rtl.ir_cases import CASES
+from lepton_hw.testing.ir_cases import CASES
 
 GRAPH = CASES["pool_pool_dense"]  # 14x14 -> conv 3x3 -> pool 2 -> conv 3x3 -> pool 2 -> dense
 

@@ -336,6 +336,7 @@ class SimResult:
     simulator: str
     wall_seconds: float
     protocol_violations: int = 0  # clocks where a stalled result beat changed or vanished
+    resets: list[int] = field(default_factory=list)  # clocks at which a reset began
     waves: Path | None = None
 
     def frame_starts(self) -> list[int]:
@@ -389,7 +390,7 @@ def run(sim_build: SimBuild, plan: Plan, label: str = "run") -> SimResult:
         out_beats=recorded.out_beats, in_stalls=recorded.in_stalls, out_stalls=recorded.out_stalls,
         cycles=recorded.cycles, err_malformed=recorded.err_malformed, frame_count=recorded.frame_count,
         timed_out=recorded.timed_out, simulator=sim_build.sim, wall_seconds=time.perf_counter() - start,
-        protocol_violations=recorded.protocol_violations, waves=recorded.waves,
+        protocol_violations=recorded.protocol_violations, resets=recorded.resets, waves=recorded.waves,
     )  # fmt: skip
     if result.waves is None:
         shutil.rmtree(work, ignore_errors=True)

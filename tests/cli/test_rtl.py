@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lepton_hw.ir.serialize import save_graph
-from tests.backends.rtl.ir_cases import CASES, U8, T, chain
+from lepton_hw.testing.ir_cases import CASES, U8, T, chain
 from tests.helpers import run_cli
 
 pytestmark = pytest.mark.rtl

@@ -16,7 +16,7 @@ import pytest
 from lepton_hw.estimate.synth import read_stat
 from lepton_hw.estimate.tools import find_tool, tool_env
 from lepton_hw.ir.serialize import save_graph
-from tests.backends.rtl.ir_cases import CASES
+from lepton_hw.testing.ir_cases import CASES
 from tests.helpers import run_cli
 
 pytestmark = [pytest.mark.synth]

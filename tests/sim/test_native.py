@@ -18,7 +18,7 @@ import pytest
 
 from lepton_hw.backends.rtl import RtlProject, build_rtl
 from lepton_hw.sim import run as sim_run
-from tests.backends.rtl.ir_cases import CASES
+from lepton_hw.testing.ir_cases import CASES
 
 pytestmark = pytest.mark.rtl
 

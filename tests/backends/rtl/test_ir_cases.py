@@ -1,4 +1,4 @@
-"""Hand-built networks (tests/backends/rtl/ir_cases.py) through both kernels: lint, Icarus, ==."""
+"""Hand-built networks (lepton_hw/testing/ir_cases.py) through both kernels: lint, Icarus, ==."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from lepton_hw.backends.rtl.cmvm import KERNELS
 from lepton_hw.errors import UnsupportedLayerError
 from lepton_hw.ir.graph import Graph
 from lepton_hw.sim.run import require_simulator
+from lepton_hw.testing.ir_cases import CASES, U8, T, chain
 from tests.backends.rtl.check import check_frames
-from tests.backends.rtl.ir_cases import CASES, U8, T, chain
 
 pytestmark = pytest.mark.rtl
 

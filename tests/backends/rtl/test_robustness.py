@@ -1,7 +1,7 @@
 """The camera core under stress (Verilator): back-to-back frames, random backpressure on both
 streams, a stalled output, a reset in mid-frame and malformed frames.
 
-The network is tests/backends/rtl/ir_cases.py's "odd_frame_k5_same" (10x12 frames, a 5x5 same
+The network is lepton_hw/testing/ir_cases.py's "odd_frame_k5_same" (10x12 frames, a 5x5 same
 convolution whose last outputs overlap the next frame, 3x3 pooling with partial windows, dense):
 it exercises every part of the streaming schedule. Every packet is compared with the interpreter.
 """
@@ -15,8 +15,8 @@ import pytest
 
 from lepton_hw.backends.rtl import RtlProject, build_rtl
 from lepton_hw.sim import run as sim_run
+from lepton_hw.testing.ir_cases import CASES
 from tests.backends.rtl.check import assert_packets
-from tests.backends.rtl.ir_cases import CASES
 
 pytestmark = pytest.mark.rtl
 

@@ -19,8 +19,8 @@ import pytest
 from lepton_hw.backends.rtl import build_rtl
 from lepton_hw.schedule import LayerChoice, ScheduleOptions
 from lepton_hw.sim.run import require_simulator
+from lepton_hw.testing.ir_cases import CASES
 from tests.backends.rtl.check import check_frames
-from tests.backends.rtl.ir_cases import CASES
 
 pytestmark = pytest.mark.rtl
 
@@ -95,7 +95,7 @@ def test_conv_and_relu_share_one_exact_cast(seed: int, rtl_cache: Path) -> None:
     the bias: random weights and biases and the ReLU types of the examples, against the interpreter in
     Icarus. (A sum widened by the constant once lost its operand's sign bit; the trained model that
     showed it runs in tests/flow: test_a_training_change_reruns_from_training_on.)"""
-    from tests.backends.rtl.ir_cases import U8, T, chain
+    from lepton_hw.testing.ir_cases import U8, T, chain
 
     relu = ["ap_ufixed<4,2,AP_RND_CONV,AP_SAT>", "ap_ufixed<4,1,AP_RND_CONV,AP_SAT>", "ap_ufixed<3,2,AP_RND,AP_SAT>"]
     graph = chain(

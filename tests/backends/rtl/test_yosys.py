@@ -13,7 +13,7 @@ import pytest
 
 from lepton_hw.backends.rtl import build_rtl, write_rtl
 from lepton_hw.backends.rtl.cmvm import KERNELS
-from tests.backends.rtl.ir_cases import CASES
+from lepton_hw.testing.ir_cases import CASES
 
 pytestmark = [pytest.mark.synth, pytest.mark.rtl]
 
