@@ -44,6 +44,7 @@ LAYER_CLASSES = frozenset(
         "PruneLowMagnitude",  # tfmot's pruning wrapper; the layer inside is checked like any other
     }
 )
+MERGE_CLASSES = frozenset({"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot"})
 QUANTIZERS = frozenset(
     {
         "quantized_bits", "quantized_relu", "quantized_po2", "quantized_relu_po2", "quantized_ulaw",
@@ -97,7 +98,7 @@ def _h5_config(path: Path) -> str:
             raw = f.attrs.get("model_config")
     except OSError as err:
         reason = str(err).splitlines()[0]
-        raise ModelLoadError(f"model file {path} is not a readable HDF5 file ({reason})") from None
+        raise ModelLoadError(f"cannot read model file {path}: not a readable HDF5 file ({reason})") from None
     if raw is None:
         raise ModelLoadError(
             f"model file {path} holds no architecture (model_config): a weights-only file? "
@@ -117,7 +118,7 @@ def _keras_archive_config(path: Path) -> str:
                 raise ModelLoadError(f"model file {path}: config.json is {info.file_size:,} bytes")
             return archive.read(info).decode("utf-8", errors="replace")
     except (zipfile.BadZipFile, OSError) as err:
-        raise ModelLoadError(f"model file {path} is not a readable .keras archive ({err})") from None
+        raise ModelLoadError(f"cannot read model file {path}: not a readable .keras archive ({err})") from None
     except KeyError:
         raise ModelLoadError(f"model file {path}: the .keras archive has no config.json") from None
 
@@ -145,10 +146,14 @@ def _check_layer(layer: Any, path: Path) -> None:
     cfg = layer.get("config") if isinstance(layer.get("config"), dict) else {}
     name = cfg.get("name", layer.get("name", "?"))
     where = f"model file {path}: layer {name!r} of class {cls}"
+    if cls in MERGE_CLASSES:
+        raise ModelLoadError(
+            f"{where} is refused before loading: only chains of layers (no branches or skips) are supported"
+        )
     if cls not in LAYER_CLASSES:
         raise ModelLoadError(
-            f"{where} is refused before loading (it is not a supported layer, and loading it could run code "
-            f"from the file); accepted layers: {', '.join(sorted(LAYER_CLASSES - {'PruneLowMagnitude'}))}"
+            f"{where} is refused before loading (it is not supported, and loading it could run code from the "
+            f"file); supported layers: {', '.join(sorted(LAYER_CLASSES - {'PruneLowMagnitude'}))}"
         )
     _check_identity(layer, where)
     if cls == "PruneLowMagnitude":

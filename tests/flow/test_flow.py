@@ -221,12 +221,14 @@ def test_a_training_change_reruns_from_training_on(
 def test_a_hostile_model_file_runs_nothing(
     first_run: tuple[Path, Any, list], config_path: Path, tmp_path: Path, capsys: Any
 ) -> None:
-    """DIR/model.h5 replaced by a file whose Lambda writes a marker: the import step refuses it unopened."""
+    """DIR/model.h5 replaced by a file whose Lambda writes a marker: the import step refuses it unopened.
+
+    (A plain rerun would train again, the training output having changed; --from import reads the file.)"""
     out = _copy(first_run, tmp_path)
     marker = tmp_path / "marker.txt"
     hostile_model(out / "model.h5", marker)
     ir_before = (out / "ir" / "ir.json").read_bytes()
-    status, _, err = run_cli(["flow", str(config_path), "-o", str(out)], capsys)
+    status, _, err = run_cli(["flow", str(config_path), "-o", str(out), "--from", "import"], capsys)
     assert status == 2, err
     assert "layer 'lambda' of class Lambda is refused before loading" in err
     assert not marker.exists()
