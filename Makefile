@@ -16,8 +16,9 @@ install:
 demo: install
 	$(VENV)/bin/lepton-hw flow examples/camera_defects.yaml
 
+# two workers (CI's two cores); --dist loadscope keeps each module's tests, and its fixtures, on one worker
 test: install
-	$(PY) -m pytest -m "not slow" -q
+	$(PY) -m pytest -m "not slow" -q -n 2 --dist loadscope
 
 test-slow: install
 	@scripts/install.sh --with-chromium

@@ -185,9 +185,10 @@ def cmd_rtl(args: argparse.Namespace) -> int:
     expected = sim_run.expected_packets(graph, raw)
     got = run.result.packets
     if got != expected:
-        bad = next(k for k, (a, b) in enumerate(zip(got, expected, strict=True)) if a != b)
+        from lepton_hw.packets import first_difference
+
         waves = sim_run.waves_of(project, sim_run.frames_plan(project, raw), args.sim)
-        print(f"NOT bit-exact: frame {bad}: the core sent {got[bad]}, the interpreter computes {expected[bad]}")
+        print(f"NOT bit-exact: {first_difference(got, expected)}")
         print(f"waveform: {waves}" if waves else "waveform: not available")
         return 1
     record_timing(out, run.report)

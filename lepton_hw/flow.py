@@ -247,12 +247,11 @@ def _hls(ctx: Context) -> str:
 
 def _check_packets(engine: str, got: list[list[int]], want: list[list[int]]) -> None:
     """Raise MismatchError at the first packet of ``got`` that differs from the interpreter's."""
-    if got == want:
-        return
-    bad = next((k for k, (a, b) in enumerate(zip(got, want, strict=False)) if a != b), min(len(got), len(want)))
-    sent = got[bad] if bad < len(got) else "nothing"
-    computed = want[bad] if bad < len(want) else "nothing"
-    raise MismatchError(f"{engine} sent {sent} for test frame {bad}; the interpreter computes {computed}")
+    from lepton_hw.packets import first_difference
+
+    difference = first_difference(got, want)
+    if difference is not None:
+        raise MismatchError(f"{engine}, test {difference}")
 
 
 def _rtl_inputs(ctx: Context) -> dict[str, Any]:

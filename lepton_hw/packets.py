@@ -21,3 +21,19 @@ def expected_packets(graph: Graph, raw: np.ndarray) -> list[list[int]]:
         return []
     out = np.asarray(interp.run(graph, np.asarray(raw))).reshape(len(raw), -1)
     return [result_packet(row) for row in out]
+
+
+def first_difference(got: list[list[int]], want: list[list[int]]) -> str | None:
+    """Where two packet lists first differ, naming the frame and the beat; None when they are equal."""
+    if got == want:
+        return None
+    for k, (a, b) in enumerate(zip(got, want, strict=False)):
+        if a != b:
+            beat = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+            what = "the class index" if beat == 0 else f"logit {beat - 1}"
+            sent = a[beat] if beat < len(a) else "no beat"
+            computed = b[beat] if beat < len(b) else "no beat"
+            return (
+                f"frame {k}, beat {beat} ({what}): sent {sent}, the interpreter computes {computed} (packet {a} vs {b})"
+            )
+    return f"{len(got)} packets for {len(want)} frames (the first {min(len(got), len(want))} equal)"

@@ -151,3 +151,14 @@ def test_a_waveform_of_the_native_run(project: RtlProject, rtl_cache: Path) -> N
     waves = sim_run.waves_of(project, sim_run.frames_plan(project, raw), "verilator", cache_dir=rtl_cache)
     assert waves is not None and waves.suffix == ".fst"
     assert waves.read_bytes()[:1] == b"\x00"  # an FST file starts with its header block (type 0)
+
+
+def test_a_difference_names_the_frame_and_the_beat() -> None:
+    from lepton_hw.packets import first_difference
+
+    want = [[1, 5, -3], [0, 7, 2]]
+    assert first_difference(want, want) is None
+    assert first_difference([[1, 5, -3], [0, 7, 9]], want) == (
+        "frame 1, beat 2 (logit 1): sent 9, the interpreter computes 2 (packet [0, 7, 9] vs [0, 7, 2])"
+    )
+    assert first_difference([[1, 5, -3]], want) == "1 packets for 2 frames (the first 1 equal)"

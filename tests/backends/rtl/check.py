@@ -9,6 +9,7 @@ import pytest
 
 from lepton_hw.backends.rtl import RtlProject
 from lepton_hw.ir.graph import Graph
+from lepton_hw.packets import first_difference
 from lepton_hw.sim import run as sim_run
 
 
@@ -17,13 +18,8 @@ def assert_packets(project: RtlProject, graph: Graph, plan: sim_run.Plan, result
     """Equal packets, in order, none lost or extra; on a failure, the message names the waveform."""
     if result.packets == expected and not result.timed_out:
         return
-    first = next((k for k, (a, b) in enumerate(zip(result.packets, expected, strict=False)) if a != b), None)
     waves = sim_run.waves_of(project, plan, sim, cache_dir=cache)
-    detail = (
-        f"frame {first}: got {result.packets[first]}, expected {expected[first]}"
-        if first is not None
-        else f"{len(result.packets)} packets for {len(expected)} expected"
-    )
+    detail = first_difference(result.packets, expected) or "timed out"
     pytest.fail(f"{graph.name} ({project.core['kernel']}, {sim}): {detail}; waveform: {waves}")
 
 
