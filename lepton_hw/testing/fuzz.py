@@ -1,9 +1,9 @@
 """Fuzzing at scale: a traffic soak on the native RTL harness, and a random-model sweep over every engine.
 
-``soak``: one core (the corner network ``odd_frame_k5_same`` by default: 10x12 frames, a 5x5 same
-convolution whose outputs overlap the next frame, partial pooling windows) receives thousands of
-frames in runs of a few hundred, each run with its own random input gaps and output backpressure, and
-between the frames random events: idle gaps, resets in mid-frame, error clears, and malformed frames
+``soak``: each corner network of lepton_hw.testing.ir_cases (odd frames, 5x5 same convolutions whose
+outputs overlap the next frame, partial pooling windows, strides, signed multi-channel input, one-line
+frames...) receives thousands of frames in runs of a few hundred, each run with its own random input
+gaps and output backpressure, and between the frames random events: idle gaps, resets in mid-frame, error clears, and malformed frames
 (short, long, missing start of frame, cut short, a long last line). The packets must be exactly those
 of the well-formed frames, in order (none lost, duplicated or made up), each equal to the
 interpreter's; no stalled result beat may change (the harness' protocol check).
@@ -65,8 +65,10 @@ class SoakReport:
 def _soak_run(project: RtlProject, graph: Graph, rng: np.random.Generator, frames: int, report: SoakReport) -> tuple:
     """One run: a plan of ``frames`` frames with random events; (plan, expected packets)."""
     layout = project.layout
-    raw = rng.integers(0, 256, size=(frames, layout.height, layout.width, layout.channels))
-    raw[rng.random(frames) < 0.02] = 255  # saturating frames now and then
+    t = graph.input.type
+    raw = rng.integers(t.min_raw, t.max_raw + 1, size=(frames, *graph.input.shape))
+    raw[rng.random(frames) < 0.02] = t.max_raw  # saturating frames now and then
+    raw[rng.random(frames) < 0.01] = t.min_raw
     words = sim_run.input_words(raw, layout)
     plan = sim_run.Plan()
     good: list[int] = []
@@ -80,6 +82,10 @@ def _soak_run(project: RtlProject, graph: Graph, rng: np.random.Generator, frame
     previous = "good"
     for k in range(frames):
         event = str(rng.choice(EVENTS, p=[0.80, 0.04, 0.02, 0.01, 0.03, 0.03, 0.02, 0.03, 0.02]))
+        if k == frames - 1:
+            # the run ends with a good frame: a frame cut short is only filled (and the frame before it,
+            # with same padding, only drained) when the next start of frame comes
+            event = "good"
         if event == "no_sof" and previous == "cut_short":
             event = "short_line"  # lines without a start of frame would complete the cut frame: a good one
         previous = event
@@ -96,12 +102,14 @@ def _soak_run(project: RtlProject, graph: Graph, rng: np.random.Generator, frame
             good.append(k)
             continue
         flush()
-        row = int(rng.integers(0, max(1, len(lines) - 1)))  # a partial frame has at most H-1 lines
+        row = int(rng.integers(0, max(1, len(lines) - 1)))
+        # the first lines of a frame, never all of it (a frame of one line: the start of that line)
+        partial = lines[: row + 1] if len(lines) > 1 else [(1, lines[0][1][: int(rng.integers(1, layout.width))])]
         if event == "reset":
             # a pause first: with same padding, a frame's last outputs use the next frame's first pixels
             # as slots (or idle clocks); a reset that discards those would drop that result too
             plan.idle(layout.height * layout.width)
-            plan.lines(lines[: row + 1])
+            plan.lines(partial)
             plan.reset(int(rng.integers(1, 6)))
         elif event == "short_line":
             lines[row] = (lines[row][0], lines[row][1][: int(rng.integers(1, layout.width))])
@@ -112,7 +120,7 @@ def _soak_run(project: RtlProject, graph: Graph, rng: np.random.Generator, frame
         elif event == "no_sof":
             plan.lines([(0, beats) for _, beats in lines])
         elif event == "cut_short":
-            plan.lines(lines[: max(1, row)])
+            plan.lines(partial)
         else:  # long_last
             lines[-1] = (0, lines[-1][1] + [1])
             plan.lines(lines)
@@ -260,15 +268,24 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("soak", help="random traffic through the native RTL harness")
     p.add_argument("--frames", type=int, default=20_000)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--case", default="all", help="a network of lepton_hw.testing.ir_cases.CASES, or all (each)")
     p = sub.add_parser("models", help="random models through every engine")
     p.add_argument("--count", type=int, default=10)
     p.add_argument("--seed", type=int, default=1000)
     p.add_argument("--frames", type=int, default=32)
     args = parser.parse_args(argv)
     if args.what == "soak":
-        report = soak(args.frames, args.seed)
-        print(report.summary())
-        return 0 if report.mismatches == 0 and report.protocol_violations == 0 else 1
+        from lepton_hw.testing.ir_cases import CASES
+
+        names = list(CASES) if args.case == "all" else [args.case]
+        if any(name not in CASES for name in names):
+            parser.error(f"--case {args.case!r}: accepted: all, {', '.join(CASES)}")
+        failed = False
+        for name in names:
+            report = soak(args.frames, args.seed, graph=CASES[name])
+            print(f"{name}: {report.summary()}", flush=True)
+            failed |= report.mismatches > 0 or report.protocol_violations > 0
+        return 1 if failed else 0
     models = random_models(args.count, args.seed, args.frames)
     print(models.summary())
     return 0 if not models.mismatches else 1
