@@ -3,8 +3,8 @@
 ``soak``: each corner network of lepton_hw.testing.ir_cases (odd frames, 5x5 same convolutions whose
 outputs overlap the next frame, partial pooling windows, strides, signed multi-channel input, one-line
 frames...) receives thousands of frames in runs of a few hundred, each run with its own random input
-gaps and output backpressure, and between the frames random events: idle gaps, resets in mid-frame, error clears, and malformed frames
-(short, long, missing start of frame, cut short, a long last line). The packets must be exactly those
+gaps and output backpressure, and between the frames random events: idle gaps, resets in mid-frame,
+error clears, and malformed frames (short, long, missing start of frame, cut short, a long last line). The packets must be exactly those
 of the well-formed frames, in order (none lost, duplicated or made up), each equal to the
 interpreter's; no stalled result beat may change (the harness' protocol check).
 
