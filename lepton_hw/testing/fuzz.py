@@ -4,9 +4,9 @@
 outputs overlap the next frame, partial pooling windows, strides, signed multi-channel input, one-line
 frames...) receives thousands of frames in runs of a few hundred, each run with its own random input
 gaps and output backpressure, and between the frames random events: idle gaps, resets in mid-frame,
-error clears, and malformed frames (short, long, missing start of frame, cut short, a long last line). The packets must be exactly those
-of the well-formed frames, in order (none lost, duplicated or made up), each equal to the
-interpreter's; no stalled result beat may change (the harness' protocol check).
+error clears, and malformed frames (short, long, missing start of frame, cut short, a long last line).
+The packets must be exactly those of the well-formed frames, in order (none lost, duplicated or made
+up), each equal to the interpreter's; no stalled result beat may change (the harness' protocol check).
 
 ``models``: random QKeras models (lepton_hw.testing.models), each saved and imported as a user would,
 then run on the same frames by every engine: the interpreter, Keras, hls4ml's C simulation and the RTL
