@@ -143,7 +143,7 @@ def _check_layer(layer: Any, path: Path) -> None:
     if not isinstance(layer, dict):
         raise ModelLoadError(f"model file {path}: a layer entry is not an object")
     cls = layer.get("class_name")
-    cfg = layer.get("config") if isinstance(layer.get("config"), dict) else {}
+    cfg: dict[str, Any] = layer["config"] if isinstance(layer.get("config"), dict) else {}
     name = cfg.get("name", layer.get("name", "?"))
     where = f"model file {path}: layer {name!r} of class {cls}"
     if cls in MERGE_CLASSES:

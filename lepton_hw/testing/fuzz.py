@@ -226,7 +226,7 @@ def random_models(count: int = 10, seed: int = 1000, frames: int = 32, cache: Pa
             graph = import_model(path)
             x = random_inputs(graph.input.shape, frames, model_seed)
             raw = interp.quantize_input(graph, x)
-            reference = interp.run(graph, raw).reshape(len(raw), -1)
+            reference = np.asarray(interp.run(graph, raw)).reshape(len(raw), -1)
             outputs = {  # raw integers, except Keras' exact float64 (compared with the interpreter's floats)
                 "keras": predict_keras(graph, x),
                 "csim": predict_csim(graph, raw, cache_dir=cache / "csim" if cache else None),

@@ -42,6 +42,8 @@ def chain(
     for i, layer in enumerate(layers):
         kind, n = layer[0], f"{layer[0]}{i}"
         node: Node
+        probe: Node
+        wshape: tuple[int, ...]
         if kind in ("conv", "dense"):
             wt, bt = WEIGHT, BIAS
             if kind == "conv":
