@@ -199,7 +199,7 @@ def _random_schedule(graph: Graph, rng: np.random.Generator) -> Any:
     layers = {}
     for plan in base.layers:
         if rng.random() < 0.5:
-            fold = int(rng.integers(1, plan.interval + 1))
+            fold = int(rng.integers(1, min(plan.interval, plan.inputs) + 1))  # the legal folds
             layers[plan.name] = LayerChoice(impl="fold", fold=fold)
     return ScheduleOptions(kernel=kernel, pipeline=pipeline, layers=layers)
 
