@@ -270,6 +270,26 @@ def cmd_flow(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from lepton_hw.sweep import load_sweep, run_sweep
+
+    spec = load_sweep(args.sweep)
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"--workers {args.workers}: give 1 or more")
+    result = run_sweep(spec, args.output, address=args.address, workers=args.workers, resume=args.resume,
+                       progress=None if args.quiet else print)  # fmt: skip
+    failed = [p for p in result.points if p["status"] != "done"]
+    print(f"sweep {spec.name}: {len(result.points) - len(failed)} of {len(result.points)} points done in "
+          f"{result.seconds:.0f} s -> {result.directory}/sweep.json, sweep.csv, pareto.json, sweep.html")  # fmt: skip
+    for board, ids in result.pareto.items():
+        front = [p for p in result.points if p["id"] in ids]
+        shown = "; ".join(f"{p['id']} {p['values']} {p['accuracy']:.2%} {p['boards'][board]['lut']} LUT" for p in front)
+        print(f"front on {board}: {shown or 'no point fits'}")
+    for p in failed:
+        print(f"failed: point {p['id']} {p['values']}: {p['error']}")
+    return 1 if failed else 0
+
+
 def cmd_boards(args: argparse.Namespace) -> int:
     from lepton_hw.boards import all_boards, format_table
 
@@ -454,6 +474,17 @@ def build_parser() -> argparse.ArgumentParser:
         "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress lines, only the summary"
     )  # fmt: skip
     p.set_defaults(func=cmd_flow)
+
+    p = sub.add_parser("sweep", help="a design-space sweep of flows on Ray: accuracy, LUTs, clock per board")
+    p.add_argument("sweep", metavar="SWEEP.yaml")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="the sweep's folder")
+    p.add_argument("--address", metavar="auto|HOST:PORT", help="join a running Ray cluster (default: local Ray)")
+    p.add_argument("--workers", type=int, metavar="N", help="local Ray: CPUs to use, one point each (default all)")
+    p.add_argument("--resume", action="store_true", help="continue the sweep in DIR: only what is missing runs")
+    p.add_argument(
+        "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress lines, only the summary"
+    )  # fmt: skip
+    p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("boards", help="list the boards and their resources")
     p.set_defaults(func=cmd_boards)

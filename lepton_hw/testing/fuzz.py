@@ -191,17 +191,27 @@ class ModelsReport:
 
 
 def _random_schedule(graph: Graph, rng: np.random.Generator) -> Any:
+    """A random legal schedule: kernel, pipeline depth, and some layers forced to a random fold."""
+    from lepton_hw.errors import UserError
     from lepton_hw.schedule import LayerChoice, ScheduleOptions, make_schedule
 
     kernel = str(rng.choice(["da", "mac"]))
     pipeline = int(rng.integers(0, 3))
-    base = make_schedule(graph, ScheduleOptions(kernel=kernel, pipeline=pipeline))
-    layers = {}
-    for plan in base.layers:
+    options = ScheduleOptions(kernel=kernel, pipeline=pipeline)
+    for plan in make_schedule(graph, options).layers:
         if rng.random() < 0.5:
-            fold = int(rng.integers(1, min(plan.interval, plan.inputs) + 1))  # the legal folds
-            layers[plan.name] = LayerChoice(impl="fold", fold=fold)
-    return ScheduleOptions(kernel=kernel, pipeline=pipeline, layers=layers)
+            # a fold's legal range depends on how the layer takes its input (a dense layer folded takes a map
+            # position at a time): try one, keep it if the schedule accepts it
+            fold = int(rng.integers(1, max(plan.interval, plan.inputs) + 1))
+            trial = ScheduleOptions(
+                kernel, pipeline=pipeline, layers={**options.layers, plan.name: LayerChoice("fold", fold)}
+            )
+            try:
+                make_schedule(graph, trial)
+            except UserError:
+                continue
+            options = trial
+    return options
 
 
 def random_models(count: int = 10, seed: int = 1000, frames: int = 32, cache: Path | None = None, log: Log = print):
