@@ -49,6 +49,7 @@ bench: install
 	$(PY) bench/bench_core.py
 	$(PY) bench/bench_estimate.py
 	$(PY) bench/bench_flow.py
+	$(PY) bench/bench_sweep.py
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache .mypy_cache
