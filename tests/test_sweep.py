@@ -181,3 +181,17 @@ def test_a_worker_killed_during_a_task_gives_identical_results(tmp_path: Path) -
         return [(p["id"], p["status"], p["accuracy"], p["boards"]) for p in points]
 
     assert figures(result.points) == figures(reference.points)
+
+
+@pytest.mark.slow
+def test_the_digits_sweep_example(tmp_path: Path, capsys: Any) -> None:
+    """examples/digits_sweep.yaml end to end on local Ray; the front against the points' estimate.json."""
+    example = Path(__file__).parents[1] / "examples" / "digits_sweep.yaml"
+    spec = load_sweep(example)
+    status, stdout, err = run_cli(["sweep", str(example), "-o", str(tmp_path / "out"), "--workers", "2"], capsys)
+    assert status == 0, stdout + err
+    doc = json.loads((tmp_path / "out" / "sweep.json").read_text())
+    assert len(doc["points"]) == len(spec.points()) and all(p["status"] == "done" for p in doc["points"])
+    for board in spec.boards:
+        pareto = json.loads((tmp_path / "out" / "pareto.json").read_text())["boards"][board]
+        assert sorted(p["id"] for p in pareto) == front_from_files(tmp_path / "out", board, list(spec.objectives))
