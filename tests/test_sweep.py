@@ -21,21 +21,12 @@ import pytest
 import yaml
 
 from lepton_hw.sweep import OBJECTIVES, load_sweep, run_sweep
+from lepton_hw.testing.configs import TINY_FLOW
 from tests.helpers import run_cli
 
 pytestmark = [pytest.mark.keras, pytest.mark.rtl, pytest.mark.hls, pytest.mark.synth]
 
-TINY = {
-    "name": "tiny",
-    "dataset": {"kind": "digits", "split": {"validation": 0.2, "test": 0.2, "seed": 1}},
-    "model": {
-        "defaults": {"weight_bits": 4, "activation_bits": 4},
-        "layers": [{"type": "conv", "filters": 4, "kernel": 3, "pool": "max"}, {"type": "dense"}],
-    },
-    "pruning": {"target_sparsity": 0.5, "begin_epoch": 1, "end_epoch": 3, "frequency": 5},
-    "training": {"epochs": 4, "batch_size": 32, "learning_rate": 0.01, "seed": 7},
-    "hardware": {"board": "pynq-z2", "check_frames": 6},
-}
+TINY = TINY_FLOW  # the flow tests' tiny digits config
 SWEEP = {
     "name": "tiny_sweep",
     "base": "tiny.yaml",

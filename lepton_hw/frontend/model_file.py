@@ -28,22 +28,21 @@ from typing import Any
 from lepton_hw.errors import ModelLoadError
 
 MODEL_CLASSES = frozenset({"Sequential", "Functional", "Model"})
-LAYER_CLASSES = frozenset(
-    {
-        "InputLayer",
-        "QConv2D",
-        "QConv2DBatchnorm",
-        "QDense",
-        "QActivation",
-        "Activation",
-        "ReLU",
-        "MaxPooling2D",
-        "AveragePooling2D",
-        "Flatten",
-        "Dropout",
-        "PruneLowMagnitude",  # tfmot's pruning wrapper; the layer inside is checked like any other
-    }
+SUPPORTED_LAYERS = (  # the layer classes the converter (lepton_hw.frontend.qkeras) takes
+    "InputLayer",
+    "QConv2D",
+    "QConv2DBatchnorm",
+    "QDense",
+    "QActivation",
+    "Activation",
+    "ReLU",
+    "MaxPooling2D",
+    "AveragePooling2D",
+    "Flatten",
+    "Dropout",
 )
+# tfmot's pruning wrapper is accepted too; the layer inside it is checked like any other
+LAYER_CLASSES = frozenset(SUPPORTED_LAYERS) | {"PruneLowMagnitude"}
 MERGE_CLASSES = frozenset({"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot"})
 QUANTIZERS = frozenset(
     {

@@ -21,7 +21,7 @@ import numpy as np
 
 from lepton_hw.errors import ModelLoadError, UnsupportedLayerError
 from lepton_hw.frontend.keras_env import qkeras_custom_objects, tf_keras
-from lepton_hw.frontend.model_file import check_model_file
+from lepton_hw.frontend.model_file import SUPPORTED_LAYERS, check_model_file
 from lepton_hw.ir.fixed import FixedType, type_for_range
 from lepton_hw.ir.graph import (
     AvgPool2D,
@@ -43,19 +43,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_INPUT_TYPE = FixedType(False, 8, 0)  # Mono8 pixel / 256: the hardware sees raw pixel bits
 
-SUPPORTED_LAYERS = (
-    "InputLayer",
-    "QConv2D",
-    "QConv2DBatchnorm",
-    "QDense",
-    "QActivation",
-    "Activation",
-    "ReLU",
-    "MaxPooling2D",
-    "AveragePooling2D",
-    "Flatten",
-    "Dropout",
-)
 SUPPORTED_ACTIVATIONS = "linear, relu, quantized_relu, quantized_bits (and softmax as the last layer)"
 MAX_WEIGHT_FRAC = 40  # a quantized weight needs no more fractional bits than this
 

@@ -134,25 +134,31 @@ def _runtime_folder(root: Path, version: str, waves: bool, cxx: str) -> Path:
 
 
 def _reuse_runtime_objects(root: Path, obj: Path, version: str, waves: bool, cxx: str) -> None:
-    folder = _runtime_folder(root, version, waves, cxx)
-    names = _runtime_names(waves)
-    if all((folder / name).is_file() for name in names):
-        obj.mkdir(parents=True, exist_ok=True)
-        for name in names:
-            shutil.copy2(folder / name, obj / name)
-            os.utime(obj / name)  # newer than the sources: make keeps them
+    reuse_objects(_runtime_folder(root, version, waves, cxx), obj, _runtime_names(waves))
 
 
 def _keep_runtime_objects(root: Path, obj: Path, version: str, waves: bool, cxx: str) -> None:
-    folder = _runtime_folder(root, version, waves, cxx)
-    names = _runtime_names(waves)
-    if folder.is_dir() or not all((obj / name).is_file() for name in names):
+    keep_objects(_runtime_folder(root, version, waves, cxx), obj, _runtime_names(waves))
+
+
+def reuse_objects(store: Path, build_dir: Path, names: tuple[str, ...]) -> None:
+    """Copy kept object files into a build folder, newer than their sources so that make keeps them."""
+    if all((store / name).is_file() for name in names):
+        build_dir.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            shutil.copy2(store / name, build_dir / name)
+            os.utime(build_dir / name)
+
+
+def keep_objects(store: Path, build_dir: Path, names: tuple[str, ...]) -> None:
+    """Keep a build's object files in ``store`` (once; another process may be doing the same)."""
+    if store.is_dir() or not all((build_dir / name).is_file() for name in names):
         return
-    tmp = Path(tempfile.mkdtemp(prefix=".native-runtime-", dir=root))
+    tmp = Path(tempfile.mkdtemp(prefix=".runtime-", dir=store.parent))
     for name in names:
-        shutil.copy2(obj / name, tmp / name)
+        shutil.copy2(build_dir / name, tmp / name)
     with contextlib.suppress(OSError):
-        os.replace(tmp, folder)
+        os.replace(tmp, store)
     shutil.rmtree(tmp, ignore_errors=True)
 
 

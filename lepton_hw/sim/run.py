@@ -231,24 +231,11 @@ def _runtime_folder(root: Path, opt: str) -> Path:
 
 
 def _reuse_runtime_objects(root: Path, build_dir: Path, opt: str) -> None:
-    folder = _runtime_folder(root, opt)
-    if all((folder / name).is_file() for name in RUNTIME_OBJECTS):
-        build_dir.mkdir(parents=True, exist_ok=True)
-        for name in RUNTIME_OBJECTS:
-            shutil.copy2(folder / name, build_dir / name)
-            os.utime(build_dir / name)  # newer than the sources: make keeps them
+    native.reuse_objects(_runtime_folder(root, opt), build_dir, RUNTIME_OBJECTS)
 
 
 def _keep_runtime_objects(root: Path, build_dir: Path, opt: str) -> None:
-    folder = _runtime_folder(root, opt)
-    if folder.is_dir() or not all((build_dir / name).is_file() for name in RUNTIME_OBJECTS):
-        return
-    tmp = Path(tempfile.mkdtemp(prefix=".runtime-", dir=root))
-    for name in RUNTIME_OBJECTS:
-        shutil.copy2(build_dir / name, tmp / name)
-    with contextlib.suppress(OSError):
-        os.replace(tmp, folder)
-    shutil.rmtree(tmp, ignore_errors=True)
+    native.keep_objects(_runtime_folder(root, opt), build_dir, RUNTIME_OBJECTS)
 
 
 def _restore(name: str, value: str | None) -> None:

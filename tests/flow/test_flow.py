@@ -25,19 +25,13 @@ import yaml
 
 from lepton_hw import flow
 from lepton_hw.config import load_config
+from lepton_hw.testing.configs import TINY_FLOW
 from tests.helpers import hostile_model, run_cli
 
 pytestmark = [pytest.mark.keras, pytest.mark.rtl, pytest.mark.hls, pytest.mark.synth]
 
 TINY = {
-    "name": "tiny_flow",
-    "dataset": {"kind": "digits", "split": {"validation": 0.2, "test": 0.2, "seed": 1}},
-    "model": {
-        "defaults": {"weight_bits": 4, "activation_bits": 4},
-        "layers": [{"type": "conv", "filters": 4, "kernel": 3, "pool": "max"}, {"type": "dense"}],
-    },
-    "pruning": {"target_sparsity": 0.5, "begin_epoch": 1, "end_epoch": 3, "frequency": 5},
-    "training": {"epochs": 4, "batch_size": 32, "learning_rate": 0.01, "seed": 7},
+    **TINY_FLOW,
     "hardware": {"board": "pynq-z2", "boards": ["icebreaker", "pynq-z2"], "estimate": "fast", "check_frames": 6},
 }
 STEP_LINE = re.compile(r"^\[(\d)/8\] (\w+) +(ran|cached|kept) +([\d.]+) s  (.*)$")
