@@ -161,7 +161,7 @@ def build_fold(
         "        else if (active && last_chunk)",
         f"            position <= (position == {ew}'d{positions - 1}) ? {ew}'d0 : position + 1'b1;",
         "    end",
-        f"    wire [{aw - 1}:0] address = {_address(aw, ew, fw, fold, positions)};",
+        *_address_lines(aw, ew, fw, fold, positions),
         "",
         "    // ---- stage 1: ROM word and chunk registered (block or distributed RAM)",
         f"    reg [{p * iw - 1}:0] x1;",
@@ -301,13 +301,22 @@ def _tree(terms: list[str], pw: int, negative_last: bool = False) -> str:
     return f"({terms[0]} - {negative})" if negative else terms[0]
 
 
-def _address(aw: int, ew: int, fw: int, fold: int, positions: int) -> str:
-    """ROM address ``position * fold + chunk`` (both counters zero-extended to the address width)."""
-    position = f"{{{aw - ew}'d0, position}}" if aw > ew else f"position[{aw - 1}:0]"
-    chunk = f"{{{aw - fw}'d0, chunk_now}}" if aw > fw else f"chunk_now[{aw - 1}:0]"
-    if positions > 1 and fold > 1:
-        return f"{position} * {aw}'d{fold} + {chunk}"
-    return position if positions > 1 else chunk
+def _address_lines(aw: int, ew: int, fw: int, fold: int, positions: int) -> list[str]:
+    """The ROM's read address, ``position * fold + chunk``, as a counter register: the read then starts at a
+    flip-flop (the address computed from the input's valid, through the chunk multiplexer and an adder, was
+    the ECP5 core's longest path). An input arrives only when the previous one's chunks are done (the
+    schedule's fold is at most the layer's interval), so the next chunk's address is always one more, or 0
+    after the last position's last chunk."""
+    if positions == 1 and fold == 1:
+        return [f"    wire [{aw - 1}:0] address = {aw}'d0;"]
+    return [
+        f"    reg [{aw - 1}:0] address;  // position * {fold} + chunk",
+        "    always @(posedge clk) begin",
+        f"        if (rst) address <= {aw}'d0;",
+        "        else if (active)",
+        f"            address <= (position == {ew}'d{positions - 1} && last_chunk) ? {aw}'d0 : address + 1'b1;",
+        "    end",
+    ]
 
 
 def _sext(name: str, width: int, to: int) -> str:
