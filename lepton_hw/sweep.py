@@ -287,6 +287,7 @@ def run_sweep(
             if gid not in groups:
                 groups[gid] = train.remote(point.config, str(out / "train" / gid))
             pending[point_task.remote(point.config, str(out / "points" / point.id), groups[gid])] = point
+        capacity = max(int(ray.cluster_resources().get("CPU", 1)), 1)  # tasks that can run at once
         say(f"sweep {spec.name}: {len(points)} points, {len(groups)} training runs, on Ray "
             f"({address or f'local, {workers or os.cpu_count()} CPUs'})")  # fmt: skip
         outcomes: dict[str, dict[str, Any]] = {}
@@ -304,8 +305,10 @@ def run_sweep(
             left = elapsed / finished * (len(points) - finished)
             cached = outcome.get("steps") and all(s == "cached" for s in outcome["steps"].values())
             state = "cached" if cached else outcome["status"]
+            running = min(len(pending), capacity)
             say(f"[{finished}/{len(points)}] point {point.id} {state}: {point.values}; {failed} failed, "
-                f"{len(pending)} to go, {elapsed:.0f} s elapsed, about {left:.0f} s left")  # fmt: skip
+                f"{running} running, {len(pending) - running} waiting, {elapsed:.0f} s elapsed, "
+                f"about {left:.0f} s left")  # fmt: skip
     finally:
         ray.shutdown()
     result = collect(spec, out, points, outcomes)
