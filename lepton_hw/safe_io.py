@@ -70,8 +70,12 @@ def check_npz(path: Path, error: type[UserError]) -> None:
         return  # not an archive: np.load says what it is
     with archive:
         for info in archive.infolist():
+            # numpy serves members by their bare names too, and reads a member without the .npy magic
+            # whole: every member must be a named .npy array of a bounded size
             if not info.filename.endswith(".npy"):
-                continue
+                raise error(f"{path}: member {info.filename!r} is not an .npy array; accepted: .npy members only")
+            if info.file_size > MAX_ARRAY_BYTES + 4096:
+                raise error(f"{path} ({info.filename}): {info.file_size:,} bytes uncompressed, more than accepted")
             with archive.open(info) as member:
                 _, _, nbytes = _array_claim(member, f"{path} ({info.filename})", error)
                 header_bytes = member.tell()

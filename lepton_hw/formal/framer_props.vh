@@ -47,6 +47,10 @@
             if (f_inside && !f_repairing_now && !s_tuser && paced) assert (s_tready);
             assert (f_waiting <= (H * W + 2) * CPP + 4);
         end
+    // the pixel pace, on the ports: clocks since the last pixel (saturating)
+    reg [7:0] f_since = 8'hff;
+    always @(posedge clk) f_since <= pix_valid ? 8'd1 : (f_since == 8'hff ? f_since : f_since + 1'b1);
+    always @(*) if (f_past && !rst && pix_valid) assert (f_since >= CPP);
     always @(posedge clk)
         if (f_past && !$past(rst) && !rst) begin
             cover (frame_end && !frame_bad);

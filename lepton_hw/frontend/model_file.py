@@ -122,10 +122,26 @@ def _keras_archive_config(path: Path) -> str:
         raise ModelLoadError(f"model file {path}: the .keras archive has no config.json") from None
 
 
+TOP_KEYS = frozenset({"class_name", "config", "module", "registered_name", "build_config", "compile_config"})
+
+
 def check_model_config(config: dict[str, Any], path: Path) -> None:
     """Refuse a model architecture that could run code or that lepton_hw cannot convert."""
+    try:
+        _check_model(config, path)
+    except (TypeError, AttributeError, RecursionError) as err:  # a malformed config: a list for a name, ...
+        raise ModelLoadError(f"model file {path}: its architecture is malformed ({type(err).__name__})") from None
+
+
+def _check_model(config: dict[str, Any], path: Path) -> None:
     top = config.get("class_name")
-    if top not in MODEL_CLASSES:
+    unknown = sorted(set(config) - TOP_KEYS)
+    if unknown:
+        raise ModelLoadError(
+            f"model file {path}: unknown top-level key(s) {', '.join(unknown)}; refused before loading"
+        )
+    _check_identity(config, f"model file {path}: the model")
+    if not isinstance(top, str) or top not in MODEL_CLASSES:
         raise ModelLoadError(
             f"model file {path}: a model of class {top!r} is refused before loading; accepted: "
             f"{', '.join(sorted(MODEL_CLASSES))}"
@@ -142,6 +158,8 @@ def _check_layer(layer: Any, path: Path) -> None:
     if not isinstance(layer, dict):
         raise ModelLoadError(f"model file {path}: a layer entry is not an object")
     cls = layer.get("class_name")
+    if not isinstance(cls, str):
+        raise ModelLoadError(f"model file {path}: a layer's class_name is not a string")
     cfg: dict[str, Any] = layer["config"] if isinstance(layer.get("config"), dict) else {}
     name = cfg.get("name", layer.get("name", "?"))
     where = f"model file {path}: layer {name!r} of class {cls}"
@@ -175,7 +193,7 @@ def _check_values(value: Any, where: str, key: str = "") -> None:
     if isinstance(value, dict):
         if "class_name" in value:
             cls = value["class_name"]
-            if cls not in OBJECT_CLASSES:
+            if not isinstance(cls, str) or cls not in OBJECT_CLASSES:
                 raise ModelLoadError(
                     f"{where}: its {key or 'config'} is an object of class {cls!r}, which is refused before loading "
                     "(only Keras, QKeras and tfmot initializers, regularizers, constraints and quantizers are accepted)"

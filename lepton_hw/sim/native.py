@@ -42,6 +42,7 @@ CXX_OPT = "OPT_FAST=-O1 OPT_SLOW=-O1 OPT_GLOBAL=-O2"  # long runs
 CXX_OPT_QUICK = "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0"  # short runs: the build is most of the time
 OPTIMIZE_ABOVE_CYCLES = 300_000
 BUILD_TIMEOUT_S = 1800
+RUN_TIMEOUT_S = 6 * 3600  # a hard stop; the program's own max_cycles normally ends a stuck run first
 
 
 def harness_source() -> str:
@@ -184,7 +185,10 @@ def run(native: NativeBuild, program: np.ndarray, work: Path, waves: Path | None
     program.astype("<i8").tofile(program_file)
     command = [str(native.binary), str(program_file), str(result_file), *([str(waves)] if waves else [])]
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise EngineError(f"the native simulation ran longer than {RUN_TIMEOUT_S} s; stopped") from None
     seconds = time.perf_counter() - start
     if done.returncode != 0 or not result_file.is_file():
         raise EngineError(f"the native simulation failed (exit {done.returncode}): {done.stderr.strip()[-500:]}")

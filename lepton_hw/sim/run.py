@@ -163,6 +163,12 @@ def build(
     ``optimize`` (Verilator): the C++ compiled for a long run (g++ -O1) rather than a quick build (-O0).
     """
     require_simulator(sim)
+    layout = project.layout
+    if layout is not None and layout.tdata_bits > 64:
+        raise EngineError(
+            f"the simulation harness drives tdata of at most 64 bits; this core's is {layout.tdata_bits} "
+            f"({layout.channels} channels x {layout.lane_bits} bits)"
+        )
     root = Path(cache_dir) if cache_dir is not None else cache_root()
     if sim == NATIVE:
         nb = native.build(project, root, simulator_version(sim), waves, optimize=optimize and not waves)
@@ -300,10 +306,19 @@ class Plan:
         return self
 
     def program(self) -> np.ndarray:
-        """The plan as a program of int64 words (lepton_hw.sim.sequencer) that both paths run."""
+        """The plan as a program of int64 words (lepton_hw.sim.sequencer) that both paths run.
+
+        Without ``max_cycles``, the run stops after 100 clocks per input beat and result beat plus
+        the timeout: a core that never takes its input (or never answers) cannot hang it."""
+        beats = sum(
+            sum(len(line) for _, line in step["lines"]) if "lines" in step else int(np.asarray(step["words"]).size)
+            for step in self.steps
+            if "lines" in step or "words" in step
+        )
+        limit = self.max_cycles or 100 * (beats + 8 * self.packets) + self.timeout_cycles + 100_000
         return sequencer.encode(
             self.steps, self.packets, self.in_pause, self.out_pause, self.seed, self.timeout_cycles,
-            max_cycles=self.max_cycles,
+            max_cycles=limit,
         )  # fmt: skip
 
 

@@ -37,7 +37,7 @@ def threshold(probability: float) -> int:
     """A pause probability as the 32-bit threshold both generators compare with."""
     if not 0.0 <= probability < 1.0:
         raise ValueError(f"a pause probability must be in [0, 1), not {probability}")
-    return round(probability * (1 << 32))
+    return min(round(probability * (1 << 32)), (1 << 32) - 1)  # never a pause on every clock
 
 
 class Pauses:
@@ -181,6 +181,8 @@ def encode(
     for step in steps:
         if "lines" in step:
             for sof, beats in step["lines"]:
+                if any(int(b) >> 64 for b in beats):
+                    raise ValueError("a tdata word wider than 64 bits: the simulation harness takes at most 64")
                 data = np.asarray(beats, dtype=np.uint64).astype(np.int64)
                 chunks.append(np.array([LINE, int(bool(sof)), len(data)], dtype=np.int64))
                 chunks.append(data)

@@ -178,3 +178,24 @@ def test_a_keras_archive_is_checked_the_same_way(hostile: Path, marker: Path, tm
     not_zip.write_text("no archive")
     status, _, err = run_cli(["import", str(not_zip), "-o", str(tmp_path / "ir")], capsys)
     one_line_refusal(status, err, "broken.keras", "not a readable .keras archive")
+
+
+@pytest.mark.parametrize(
+    "top, words",
+    [
+        ({"module": "antigravity"}, ["the model names module 'antigravity'"]),
+        ({"registered_name": "Evil>Model"}, ["custom object 'Evil>Model'"]),
+        ({"extra": 1}, ["unknown top-level key(s) extra"]),
+        ({"class_name": ["Sequential"]}, ["a model of class ['Sequential'] is refused"]),
+    ],
+)
+def test_the_top_of_a_keras_archive_is_checked(top: dict, words: list[str], tmp_path: Path, capsys) -> None:
+    """A .keras archive's loader imports the top level's module by name: it is checked like the layers."""
+    with h5py.File(good_model(tmp_path / "good.h5")) as f:
+        config = json.loads(f.attrs["model_config"])
+    config.update(top)
+    archive = tmp_path / "top.keras"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("config.json", json.dumps(config))
+    status, _, err = run_cli(["import", str(archive), "-o", str(tmp_path / "ir")], capsys)
+    one_line_refusal(status, err, *words)

@@ -162,3 +162,17 @@ def test_a_difference_names_the_frame_and_the_beat() -> None:
         "frame 1, beat 2 (logit 1): sent 9, the interpreter computes 2 (packet [0, 7, 9] vs [0, 7, 2])"
     )
     assert first_difference([[1, 5, -3]], want) == "1 packets for 2 frames (the first 1 equal)"
+
+
+def test_a_core_that_never_takes_its_input_cannot_hang_the_run(rtl_cache: Path) -> None:
+    stuck = echo_project(False)
+    text = stuck.files["lepton_core.v"].replace(
+        "assign s_axis_tready = !m_axis_tvalid;", "assign s_axis_tready = 1'b0;"
+    )
+    stuck = RtlProject(files={"lepton_core.v": text}, core={}, layout=None)  # type: ignore[arg-type]
+    words = np.arange(1, 11, dtype=np.uint64).reshape(1, 10)
+    plan = sim_run.Plan().lines(sim_run.frame_lines(words))
+    plan.packets = 10  # no max_cycles given: the plan's own limit (100 clocks a beat + the timeout) stops it
+    result = sim_run.run(sim_run.build(stuck, "verilator", cache_dir=rtl_cache), plan)
+    assert result.timed_out and not result.packets and result.in_stalls > 0
+    assert result.cycles <= 100 * (10 + 8 * 10) + plan.timeout_cycles + 100_000 + 10
