@@ -28,7 +28,7 @@ constexpr int64_t kMagic = 0x4c4550544f4e5031;  // "LEPTONP1"
 constexpr int64_t kResultMagic = 0x4c4550544f4e5231;  // "LEPTONR1"
 constexpr int64_t kVersion = 1;
 enum Op : int64_t { kEnd = 0, kLine = 1, kIdle = 2, kReset = 3, kWaitSent = 4, kClearError = 5 };
-constexpr int kStartupResetCycles = 4;  // aresetn low for this many clocks at the start
+constexpr int kStartupResetCycles = 4;  // aresetn low for this many clocks after the first one
 constexpr int kAfterResetCycles = 2;    // then high and idle for this many
 
 // splitmix64: the pause generator shared with sequencer.py (a pause when the top 32 bits < threshold)

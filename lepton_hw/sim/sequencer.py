@@ -15,8 +15,8 @@ are splitmix64 streams seeded from the program's seed (a pause when the top 32 b
 are below probability x 2^32), drawn once per clock each, so both paths draw the same pauses.
 A reset operation waits until the input is idle and ``settle`` clocks in a row pass without a result
 beat (earlier packets come out), holds aresetn low, then leaves two idle clocks. The run starts with
-aresetn low for 4 clocks and 2 idle clocks, and ends ``settle`` clocks after the expected packets
-arrived (or the timeout).
+aresetn low for 5 clocks (the first clock's and STARTUP_RESET_CYCLES more) and 2 idle clocks, and ends
+``settle`` clocks after the expected packets arrived (or the timeout, or the program's clock limit).
 """
 
 from __future__ import annotations
