@@ -35,25 +35,25 @@ BROKEN = [
         RESULT,
         "head_last <= rst ? (BEATS == 1) : (beat_n == BEATS[BW-1:0] - 1'b1);",
         "head_last <= rst ? (BEATS == 1) : (beat_n == BEATS[BW-1:0] - 2'd2);",
-        "m_tlast",
+        "result_props.vh",
     ),
     (  # a malformed frame's result not dropped
         RESULT,
         "assign m_tvalid = head_ready && !head_bad;",
         "assign m_tvalid = head_ready;",
-        "m_tdata == f_expected",
+        "result_props.vh",
     ),
     (  # s_tready low on every line's last pixel inside a frame
         FRAMER,
         "FRAME: s_tready = !s_tuser && paced;",
         "FRAME: s_tready = !s_tuser && paced && !s_tlast;",
-        "s_tready",
+        "framer_props.vh",
     ),
     (  # at two clocks per pixel, a pixel every clock: the pace counter reloaded one short
         FRAMER_CPP2,
         "pace <= CPP[PCW-1:0] - 1'b1;",
         "pace <= CPP[PCW-1:0] - 2'd2;",
-        "f_since >= CPP",
+        "framer_props.vh",
     ),
     (  # a frame one pixel short: the last row ends a pixel early
         FRAMER,
@@ -64,11 +64,12 @@ BROKEN = [
 ]
 
 
-@pytest.mark.parametrize("proof, original, broken, words", BROKEN, ids=lambda v: v if isinstance(v, str) else "")
-def test_a_broken_module_fails_its_proof(proof: Proof, original: str, broken: str, words: str) -> None:
+@pytest.mark.parametrize("proof, original, broken, props", BROKEN, ids=lambda v: v if isinstance(v, str) else "")
+def test_a_broken_module_fails_its_proof(proof: Proof, original: str, broken: str, props: str) -> None:
     text = module_source(proof.module)
     assert original in text  # the line being broken exists as written
     result = run_proof(proof, "prove", module_text=text.replace(original, broken))
     assert result.status == "FAIL", result
     assert result.detail.startswith("basecase"), result.detail  # a real trace from reset, not only an induction step
-    assert words in result.detail, result.detail
+    # which broken property the solver reports first varies with its search: the module's own file is named
+    assert props in result.detail, result.detail
