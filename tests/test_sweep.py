@@ -69,7 +69,7 @@ def front_from_files(out: Path, board: str, objectives: list[str]) -> list[str]:
 def test_a_killed_sweep_resumes_and_recomputes_nothing_finished(tmp_path: Path, capsys: Any) -> None:
     sweep = write_sweep(tmp_path)
     out = tmp_path / "out"
-    env = dict(os.environ, TF_USE_LEGACY_KERAS="1")
+    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", PYTHONUNBUFFERED="1")  # progress lines as they come
     command = [sys.executable, "-m", "lepton_hw.cli", "sweep", str(sweep), "-o", str(out), "--workers", "1"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                                start_new_session=True)  # fmt: skip
