@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -459,17 +460,84 @@ def simulate(
     cycles = (build_for_frames or len(raw)) * project.layout.height * project.layout.width
     limit = native.OPTIMIZE_ABOVE_CYCLES if sim == NATIVE else OPTIMIZE_ABOVE_CYCLES
     sim_build = build(project, sim, cache_dir=cache_dir, optimize=cycles > limit)
-    result = run(sim_build, frames_plan(project, raw), label="frames")
-    if result.timed_out or len(result.packets) != len(raw):
-        raise EngineError(
-            f"the {sim} simulation sent {len(result.packets)} result packets for {len(raw)} frames"
-            + (" (timed out)" if result.timed_out else "")
-        )
+    shards = shard_count(len(raw), sim)
+    start = time.perf_counter()
+    if shards == 1:
+        results = [run(sim_build, frames_plan(project, raw), label="frames")]
+    else:  # the frames split into runs of their own, one process each, at the same time
+        parts = np.array_split(np.asarray(raw), shards)
+        with ThreadPoolExecutor(shards) as pool:
+            results = list(pool.map(lambda part: run(sim_build, frames_plan(project, part), label="frames"), parts))
+    wall = time.perf_counter() - start
+    for result, part in zip(results, np.array_split(np.arange(len(raw)), shards), strict=True):
+        if result.timed_out or len(result.packets) != len(part):
+            raise EngineError(
+                f"the {sim} simulation sent {len(result.packets)} result packets for {len(part)} frames"
+                + (" (timed out)" if result.timed_out else "")
+            )
+    result = results[0] if shards == 1 else _joined(results)
     outputs = np.array([packet[1:] for packet in result.packets], dtype=np.int64).reshape(len(raw), -1)
-    report = timing(result, project.layout, len(raw))
+    report = timing(result, project.layout, len(raw)) if shards == 1 else _shards_timing(results, project.layout)
+    report["processes"] = shards
+    report["wall_seconds"] = round(wall, 3)
+    report["frames_per_second"] = round(len(raw) / max(wall, 1e-9), 1)
+    report["cycles_per_second"] = round(report["total_cycles"] / max(wall, 1e-9))
     report["build_seconds"] = round(sim_build.seconds, 3)
     report["build_options"] = sim_build.options
     return RtlRun(outputs, result, report, sim_build)
+
+
+SHARD_MIN_FRAMES = 256  # fewer frames: a second process costs more than it saves
+MAX_SHARDS = 4
+
+
+def shard_count(n_frames: int, sim: str) -> int:
+    """Processes to split ``n_frames`` back-to-back frames over: the native harness on a long run uses the
+    machine's cores (each process a run of its own, from reset; the frames are independent). Set
+    LEPTON_HW_SIM_PROCESSES=1 for one continuous run."""
+    if sim != NATIVE or n_frames < SHARD_MIN_FRAMES:
+        return 1
+    configured = os.environ.get("LEPTON_HW_SIM_PROCESSES")
+    jobs = int(configured) if configured and configured.isdigit() else (os.cpu_count() or 1)
+    return max(1, min(jobs, MAX_SHARDS, n_frames // (SHARD_MIN_FRAMES // 2)))
+
+
+def _joined(results: list[SimResult]) -> SimResult:
+    """Runs one after the other, as if each began where the one before ended (each from its own reset)."""
+    offset, ins, outs = 0, [], []
+    for r in results:
+        ins.append(r.in_beats + np.array([offset, 0, 0]))
+        outs.append(r.out_beats + np.array([offset, 0, 0]))
+        offset += r.cycles
+    first = results[0]
+    return SimResult(
+        packets=[p for r in results for p in r.packets], in_beats=np.concatenate(ins), out_beats=np.concatenate(outs),
+        in_stalls=sum(r.in_stalls for r in results), out_stalls=sum(r.out_stalls for r in results), cycles=offset,
+        err_malformed=max(r.err_malformed for r in results), frame_count=sum(r.frame_count for r in results),
+        timed_out=any(r.timed_out for r in results), simulator=first.simulator,
+        wall_seconds=max(r.wall_seconds for r in results),
+        protocol_violations=sum(r.protocol_violations for r in results),
+    )  # fmt: skip
+
+
+def _shards_timing(results: list[SimResult], layout: CoreLayout) -> dict[str, Any]:
+    """The cycle figures of several runs: each run's own (frame gaps inside a run only), combined."""
+    reports = [timing(r, layout, len(r.packets)) for r in results]
+    gaps = [b - a for r in results for a, b in itertools.pairwise(r.frame_starts())]
+    return {
+        "frames": sum(rep["frames"] for rep in reports),
+        "simulator": results[0].simulator,
+        "pixels_per_frame": layout.height * layout.width,
+        "cycles_per_frame": int(np.median(gaps)) if gaps else None,
+        "cycles_per_frame_max": max(gaps) if gaps else None,
+        "latency_cycles": max(rep["latency_cycles"] for rep in reports if rep["latency_cycles"] is not None),
+        "latency_cycles_min": min(
+            rep["latency_cycles_min"] for rep in reports if rep["latency_cycles_min"] is not None
+        ),
+        "input_stall_cycles": sum(r.in_stalls for r in results),
+        "output_stall_cycles": sum(r.out_stalls for r in results),
+        "total_cycles": sum(r.cycles for r in results),
+    }
 
 
 def waves_of(project: RtlProject, plan: Plan, sim: str = NATIVE, cache_dir: Path | None = None) -> Path | None:

@@ -176,3 +176,21 @@ def test_a_core_that_never_takes_its_input_cannot_hang_the_run(rtl_cache: Path) 
     result = sim_run.run(sim_run.build(stuck, "verilator", cache_dir=rtl_cache), plan)
     assert result.timed_out and not result.packets and result.in_stalls > 0
     assert result.cycles <= 100 * (10 + 8 * 10) + plan.timeout_cycles + 100_000 + 10
+
+
+def test_a_long_run_split_over_processes_gives_the_same_packets(
+    project: RtlProject, rtl_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Frames are independent: split over two harness processes (each from its own reset), the packets,
+    outputs and per-frame cycle figures are those of one continuous run."""
+    raw = np.random.default_rng(9).integers(0, 256, size=(300, H, W, 1))
+    runs = {}
+    for processes in ("1", "2"):
+        monkeypatch.setenv("LEPTON_HW_SIM_PROCESSES", processes)
+        runs[processes] = sim_run.simulate(project, GRAPH, raw, "verilator", cache_dir=rtl_cache)
+    one, two = runs["1"], runs["2"]
+    assert one.report["processes"] == 1 and two.report["processes"] == 2
+    assert two.result.packets == one.result.packets == sim_run.expected_packets(GRAPH, raw)
+    assert np.array_equal(two.outputs, one.outputs)
+    for key in ("frames", "cycles_per_frame", "cycles_per_frame_max", "latency_cycles", "input_stall_cycles"):
+        assert two.report[key] == one.report[key], key
