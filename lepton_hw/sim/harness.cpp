@@ -220,13 +220,16 @@ int main(int argc, char** argv) {
     apply();
     top->eval();
     uint64_t time_ps = 0;
-    while (true) {
-        top->aclk = 0;  // falling edge: outputs settle to what the rising edge will see
+    auto edge = [&](int level) {  // one half clock: the clock's new level, evaluated, traced
+        top->aclk = level;
         top->eval();
         time_ps += 5000;
 #if VM_TRACE
         if (trace) trace->dump(time_ps);
 #endif
+    };
+    while (true) {
+        edge(0);  // falling edge: outputs settle to what the rising edge will see
         ++cycle;
         bool in_taken = false, out_valid = false;
         if (seq.rst_n) {
@@ -260,12 +263,7 @@ int main(int argc, char** argv) {
             held = false;
         }
         bool go_on = seq.next(in_taken, out_valid, cycle, packets, resets);
-        top->aclk = 1;  // rising edge: the core takes the inputs chosen one clock ago
-        top->eval();
-        time_ps += 5000;
-#if VM_TRACE
-        if (trace) trace->dump(time_ps);
-#endif
+        edge(1);  // rising edge: the core takes the inputs chosen one clock ago
         if (!go_on) break;
         if (max_cycles > 0 && cycle >= max_cycles) {
             stopped = true;

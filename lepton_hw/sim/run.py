@@ -461,15 +461,12 @@ def simulate(
     limit = native.OPTIMIZE_ABOVE_CYCLES if sim == NATIVE else OPTIMIZE_ABOVE_CYCLES
     sim_build = build(project, sim, cache_dir=cache_dir, optimize=cycles > limit)
     shards = shard_count(len(raw), sim)
+    parts = np.array_split(np.asarray(raw), shards)  # one part: the whole run
     start = time.perf_counter()
-    if shards == 1:
-        results = [run(sim_build, frames_plan(project, raw), label="frames")]
-    else:  # the frames split into runs of their own, one process each, at the same time
-        parts = np.array_split(np.asarray(raw), shards)
-        with ThreadPoolExecutor(shards) as pool:
-            results = list(pool.map(lambda part: run(sim_build, frames_plan(project, part), label="frames"), parts))
+    with ThreadPoolExecutor(shards) as pool:  # the parts as runs of their own, one process each, at once
+        results = list(pool.map(lambda part: run(sim_build, frames_plan(project, part), label="frames"), parts))
     wall = time.perf_counter() - start
-    for result, part in zip(results, np.array_split(np.arange(len(raw)), shards), strict=True):
+    for result, part in zip(results, parts, strict=True):
         if result.timed_out or len(result.packets) != len(part):
             raise EngineError(
                 f"the {sim} simulation sent {len(result.packets)} result packets for {len(part)} frames"
