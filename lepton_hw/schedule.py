@@ -60,6 +60,7 @@ class ScheduleOptions:
     pixel_clock_mhz: float | None = None  # the camera's pixel rate (None: unknown, the board's clock is used)
     pipeline: int = 1  # adder levels per pipeline stage; 0: no registers inside a layer
     layers: Mapping[str, LayerChoice] = field(default_factory=dict)
+    frame: tuple[int, int] | None = None  # (width, height) of the camera's largest frame; None: one tile
 
     @property
     def core_clock_mhz(self) -> float | None:
@@ -72,6 +73,7 @@ class ScheduleOptions:
             "clocks_per_pixel": self.clocks_per_pixel,
             "pixel_clock_mhz": self.pixel_clock_mhz,
             "pipeline": self.pipeline,
+            **({"frame": {"width": self.frame[0], "height": self.frame[1]}} if self.frame else {}),
             "layers": {
                 name: {k: v for k, v in (("impl", c.impl), ("fold", c.fold)) if v is not None}
                 for name, c in sorted(self.layers.items())
@@ -142,14 +144,19 @@ class Rate:
     map_shape: tuple[int, int] | None  # (H, W) of a feature map; None for a vector
 
 
-def _window_gap(node: Conv2D | MaxPool2D | AvgPool2D, in_shape: tuple[int, ...]) -> tuple[int, bool]:
-    """Fewest input slots between two outputs of a window layer, and whether it drains past the frame."""
+def _window_gap(
+    node: Conv2D | MaxPool2D | AvgPool2D, in_shape: tuple[int, ...], tiled: bool = False
+) -> tuple[int, bool]:  # fmt: skip
+    """Fewest input slots between two outputs of a window layer, and whether it drains past the frame.
+    ``tiled``: tiles side by side, so a tile's last output of a row is followed by the next tile's first."""
     from lepton_hw.backends.rtl.layout import window_schedule
 
     s = window_schedule(node, in_shape)
     gaps = []
     if s.out_width > 1:
         gaps.append(s.strides[1])
+    if tiled:
+        gaps.append(s.width - (s.out_width - 1) * s.strides[1])
     if s.out_height > 1:
         gaps.append(s.strides[0] * s.width - (s.out_width - 1) * s.strides[1])
     gaps.append(s.height * s.width + s.first - s.last)  # last output of a frame -> first of the next
@@ -157,11 +164,13 @@ def _window_gap(node: Conv2D | MaxPool2D | AvgPool2D, in_shape: tuple[int, ...])
     return max(1, min(gaps)), drain
 
 
-def stream_rates(graph: Graph, clocks_per_pixel: int) -> list[Rate]:
+def stream_rates(graph: Graph, clocks_per_pixel: int, tiles: int = 0) -> list[Rate]:
     """The rate at which each node's output arrives (index = position in ``graph.nodes``).
 
     A window layer's outputs are at least its smallest slot gap apart, in units of its input's
-    interval; the drain slots of same padding come one per clock, so there the unit is 1."""
+    interval; the drain slots of same padding come one per clock, so there the unit is 1.
+    ``tiles``: the frame is that many tiles of the model's input (0: one frame is one input); rates are
+    then per tile, and a tile's vector comes a tile's map row after the one of the tile beside it."""
     shape = graph.input.shape
     h, w = (shape[0], shape[1]) if len(shape) == 3 else (1, shape[0])
     frame_clocks = h * w * clocks_per_pixel
@@ -170,7 +179,13 @@ def stream_rates(graph: Graph, clocks_per_pixel: int) -> list[Rate]:
     drained = 0  # slots a frame's outputs may run late by (same padding's drain)
     for index, node in enumerate(graph.nodes[1:], start=1):
         following = graph.nodes[index + 1] if index + 1 < len(graph.nodes) else None
-        if isinstance(node, (Conv2D, MaxPool2D, AvgPool2D)):
+        if tiles and isinstance(node, (Conv2D, MaxPool2D, AvgPool2D)):
+            gap, _ = _window_gap(node, shape, tiled=True)
+            rate = Rate(gap * rate.interval, node.shape[0] * node.shape[1], (node.shape[0], node.shape[1]))
+        elif tiles and (isinstance(node, Dense) or (isinstance(node, Flatten) and not isinstance(following, Dense))):
+            width = rate.map_shape[1] if rate.map_shape is not None else 1
+            rate = Rate(max(1, width * rate.interval), 1, None)
+        elif isinstance(node, (Conv2D, MaxPool2D, AvgPool2D)):
             gap, drain = _window_gap(node, shape)
             unit = 1 if drain else rate.interval
             if drain:
@@ -219,7 +234,8 @@ def make_schedule(graph: Graph, options: ScheduleOptions | None = None) -> Sched
     """Rate, implementation and fold of every weighted layer of ``graph``."""
     options = options or ScheduleOptions()
     _check_options(graph, options)
-    rates = stream_rates(graph, options.clocks_per_pixel)
+    tiles = _tile_count(graph, options)
+    rates = stream_rates(graph, options.clocks_per_pixel, tiles)
     plans = []
     for index, node in enumerate(graph.nodes):
         if not isinstance(node, (Conv2D, Dense)):
@@ -237,16 +253,31 @@ def make_schedule(graph: Graph, options: ScheduleOptions | None = None) -> Sched
             positions, k = 1, int(node.weight.shape[0])
         weight = node.weight.reshape(-1, node.weight.shape[-1])
         frame_interval = rates[-1].interval if rates[-1].map_shape is None else rates[0].per_frame * rates[0].interval
-        plans.append(_choose(node, weight, in_type, k, positions, rate, options, frame_interval))
+        plans.append(_choose(node, weight, in_type, k, positions, rate, options, frame_interval, tiles > 0))
     frame_clocks = rates[0].per_frame * options.clocks_per_pixel
+    if tiles:
+        frame_clocks = options.frame[0] * options.frame[1] * options.clocks_per_pixel  # type: ignore[index]
     return Schedule(options, frame_clocks, tuple(plans))
+
+
+def _tile_count(graph: Graph, options: ScheduleOptions) -> int:
+    """Tiles of the model's input in ``options.frame`` (0 when the frame is one input)."""
+    shape = graph.input.shape
+    if options.frame is None or len(shape) != 3 or tuple(options.frame) == (shape[1], shape[0]):
+        return 0
+    return (options.frame[0] // shape[1]) * (options.frame[1] // shape[0])
 
 
 def _choose(
     node: Conv2D | Dense, weight: np.ndarray, in_type: FixedType, k: int, positions: int, rate: Rate,
-    options: ScheduleOptions, frame_interval: int,
+    options: ScheduleOptions, frame_interval: int, tiled: bool = False,
 ) -> LayerPlan:  # fmt: skip
     forced = options.layers.get(node.name, LayerChoice())
+    if tiled and positions > 1 and forced.impl in FULL_RATE:
+        raise UnsupportedLayerError(
+            f"layer {node.name!r}: with hardware.frame, a dense layer after a feature map accumulates it position "
+            f"by position for each tile (impl fold); impl {forced.impl} would collect whole tiles; accepted: fold"
+        )
     n = int(weight.shape[1])
     max_fold = max(1, min(rate.interval, k))
     accum_bits = node.accum_type.width
@@ -274,6 +305,8 @@ def _choose(
         impl = "fold"
     else:
         candidates = [options.kernel] + (["fold"] if fold_at > 1 or positions > 1 else [])
+        if tiled and positions > 1:
+            candidates = ["fold"]
         impl = min(candidates, key=lambda c: costs[c])
     fold = fold_at if impl == "fold" else 1
     multipliers = {"fold": -(-k // fold) * n, "mac": int(np.count_nonzero(weight)), "da": 0}[impl]

@@ -44,6 +44,7 @@ from lepton_hw.ir.fixed import FixedType
 from lepton_hw.ir.graph import Graph
 from lepton_hw.packets import expected_packets as expected_packets  # re-exported: the RTL tests' reference
 from lepton_hw.sim import native, sequencer
+from lepton_hw.tiles import map_of_packet
 from lepton_hw.sim.native import NativeBuild
 
 log = logging.getLogger(__name__)
@@ -402,19 +403,25 @@ def run(sim_build: SimBuild, plan: Plan, label: str = "run") -> SimResult:
 
 # ----------------------------------------------------------------------------- frames of a model
 def input_words(raw: np.ndarray, layout: CoreLayout) -> np.ndarray:
-    """tdata words (N, H, W) of raw input integers (N, *input shape)."""
-    frames = np.asarray(raw).reshape(len(raw), layout.height, layout.width, layout.channels)
+    """tdata words (N, H, W) of raw input integers (N, *input shape), or of whole frames (N, H, W, C)."""
+    raw = np.asarray(raw)
+    if raw.ndim == 4 and raw.shape[1:3] != (layout.height, layout.width):  # a tiled core's frames
+        return pixel_words(raw, layout.input_type, layout.lane_bits)
+    frames = raw.reshape(len(raw), layout.height, layout.width, layout.channels)
     return pixel_words(frames, layout.input_type, layout.lane_bits)
 
 
-def timing(result: SimResult, layout: CoreLayout, n_frames: int) -> dict[str, Any]:
+def timing(result: SimResult, layout: CoreLayout, n_frames: int, pixels: int | None = None) -> dict[str, Any]:
     """Cycle figures of a run of ``n_frames`` well-formed frames sent back to back.
 
     cycles_per_frame: between consecutive starts of frame; latency: from a frame's last pixel
-    to the first beat of its packet.
+    to the first beat of its packet. ``pixels`` (a tiled core's frame): the latency is then to the
+    packet's last beat, since its first tiles leave while the frame still streams in.
     """
-    pixels = layout.height * layout.width
-    starts, packets = result.frame_starts(), result.packet_starts()
+    tiled = pixels is not None
+    pixels = pixels or layout.height * layout.width
+    starts = result.frame_starts()
+    packets = packet_ends(result) if tiled else result.packet_starts()
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     last_pixels = [int(result.in_beats[(k + 1) * pixels - 1, 0]) for k in range(min(n_frames, len(packets)))]
     latencies = [p - last for p, last in zip(packets, last_pixels, strict=False)]
@@ -434,6 +441,11 @@ def timing(result: SimResult, layout: CoreLayout, n_frames: int) -> dict[str, An
         "frames_per_second": round(n_frames / wall, 1),
         "cycles_per_second": round(result.cycles / wall),
     }
+
+
+def packet_ends(result: SimResult) -> list[int]:
+    """The clock of each packet's last beat."""
+    return [int(c) for c in result.out_beats[result.out_beats[:, 1] == 1, 0]] if len(result.out_beats) else []
 
 
 @dataclass(frozen=True)
@@ -457,7 +469,12 @@ def simulate(
     With Verilator, the build (-O0 or -O1) suits a run of ``build_for_frames`` frames (default: this
     run's), so that a short check before a long run can build what the long run will reuse.
     """
-    cycles = (build_for_frames or len(raw)) * project.layout.height * project.layout.width
+    tiling = project.tiling
+    pixels = project.layout.height * project.layout.width
+    if tiling is not None:
+        _check_frames(project, raw)
+        pixels = tiling.frame_width * tiling.frame_height
+    cycles = (build_for_frames or len(raw)) * pixels
     limit = native.OPTIMIZE_ABOVE_CYCLES if sim == NATIVE else OPTIMIZE_ABOVE_CYCLES
     sim_build = build(project, sim, cache_dir=cache_dir, optimize=cycles > limit)
     shards = shard_count(len(raw), sim)
@@ -473,8 +490,17 @@ def simulate(
                 + (" (timed out)" if result.timed_out else "")
             )
     result = results[0] if shards == 1 else _joined(results)
-    outputs = np.array([packet[1:] for packet in result.packets], dtype=np.int64).reshape(len(raw), -1)
-    report = timing(result, project.layout, len(raw)) if shards == 1 else _shards_timing(results, project.layout)
+    if tiling is None:
+        outputs = np.array([packet[1:] for packet in result.packets], dtype=np.int64).reshape(len(raw), -1)
+    else:
+        rows, cols, n = tiling.tiles_y, tiling.tiles_x, project.layout.n_outputs
+        outputs = np.stack([map_of_packet(p, rows, cols, n) for p in result.packets]).reshape(len(raw), rows, cols, n)
+    frame_pixels = pixels if tiling is not None else None
+    report = (
+        timing(result, project.layout, len(raw), frame_pixels)
+        if shards == 1
+        else _shards_timing(results, project.layout, frame_pixels)
+    )
     report["processes"] = shards
     report["wall_seconds"] = round(wall, 3)
     report["frames_per_second"] = round(len(raw) / max(wall, 1e-9), 1)
@@ -517,14 +543,14 @@ def _joined(results: list[SimResult]) -> SimResult:
     )  # fmt: skip
 
 
-def _shards_timing(results: list[SimResult], layout: CoreLayout) -> dict[str, Any]:
+def _shards_timing(results: list[SimResult], layout: CoreLayout, pixels: int | None = None) -> dict[str, Any]:
     """The cycle figures of several runs: each run's own (frame gaps inside a run only), combined."""
-    reports = [timing(r, layout, len(r.packets)) for r in results]
+    reports = [timing(r, layout, len(r.packets), pixels) for r in results]
     gaps = [b - a for r in results for a, b in itertools.pairwise(r.frame_starts())]
     return {
         "frames": sum(rep["frames"] for rep in reports),
         "simulator": results[0].simulator,
-        "pixels_per_frame": layout.height * layout.width,
+        "pixels_per_frame": pixels or layout.height * layout.width,
         "cycles_per_frame": int(np.median(gaps)) if gaps else None,
         "cycles_per_frame_max": max(gaps) if gaps else None,
         "latency_cycles": max(rep["latency_cycles"] for rep in reports if rep["latency_cycles"] is not None),
@@ -549,5 +575,21 @@ def waves_of(project: RtlProject, plan: Plan, sim: str = NATIVE, cache_dir: Path
 
 def frames_plan(project: RtlProject, raw: np.ndarray) -> Plan:
     plan = Plan().frames(input_words(raw, project.layout))
-    plan.timeout_cycles = 10 * len(raw) * (project.layout.height * project.layout.width + 64) + 10_000
+    pixels = project.layout.height * project.layout.width
+    if project.tiling is not None:
+        pixels = project.tiling.frame_width * project.tiling.frame_height
+    plan.timeout_cycles = 10 * len(raw) * (pixels + 64) + 10_000
     return plan
+
+
+def _check_frames(project: RtlProject, raw: np.ndarray) -> None:
+    """A tiled core simulated from reset takes frames of its largest size (the registers' reset value)."""
+    t = project.tiling
+    assert t is not None
+    shape = np.asarray(raw).shape
+    if len(shape) != 4 or shape[1:3] != (t.frame_height, t.frame_width):
+        raise EngineError(
+            f"this core classifies the tiles of {t.frame_width}x{t.frame_height} frames (hardware.frame); got "
+            f"input of shape {shape}: give frames (N, {t.frame_height}, {t.frame_width}, {project.layout.channels}) "
+            "(smaller frames work through its FRAME_WIDTH/FRAME_HEIGHT registers)"
+        )

@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lepton_hw.backends.rtl.cmvm import Cmvm, Pipeline, build_cmvm, literal, signed_bits
-from lepton_hw.backends.rtl.fold import Fold, build_fold
-from lepton_hw.backends.rtl.layout import CoreLayout, window_schedule
+from lepton_hw.backends.rtl.fold import Fold, FoldTiles, build_fold
+from lepton_hw.backends.rtl.layout import CoreLayout, Tiling, window_schedule
+from lepton_hw.errors import UnsupportedLayerError
 from lepton_hw.ir.fixed import FixedType
 from lepton_hw.ir.graph import (
     AvgPool2D,
@@ -78,7 +79,9 @@ RESERVED = {
     "aclk", "aresetn", "clk", "rst", "s_axis_tdata", "s_axis_tuser", "s_axis_tlast", "s_axis_tvalid",
     "s_axis_tready", "m_axis_tdata", "m_axis_tlast", "m_axis_tvalid", "m_axis_tready", "frame_count",
     "err_malformed", "err_clear", "sof_ok", "pix_valid", "pix_data", "frame_start", "frame_end", "frame_bad",
-    "malformed", "framer", "result", "res_valid", "res_data",
+    "malformed", "framer", "result", "res_valid", "res_data", "tiles_x", "tiles_y", "irq", "regs", "enable",
+    "frame_width", "frame_height", "net_idle", "busy", "size_pending", "ev_frame_end", "ev_dropped",
+    "class_counts", "in_flight", "m_axis_tuser",
 }  # fmt: skip
 
 
@@ -88,6 +91,7 @@ class Module:
 
     lines: list[str] = field(default_factory=list)
     names: set[str] = field(default_factory=lambda: set(RESERVED))
+    tiling: Tiling | None = None  # a frame of tiles (lepton_tile_window); None: one tile a frame
 
     def name(self, base: str) -> str:
         """A new identifier from ``base`` (a layer name may hold any character; Verilog's may not)."""
@@ -283,8 +287,10 @@ class Network:
     queue_depth: int  # results the core holds
 
 
-def emit_network(graph: Graph, layout: CoreLayout, schedule: Schedule, clocks_per_pixel: int = 1) -> Network:
-    m = Module()
+def emit_network(
+    graph: Graph, layout: CoreLayout, schedule: Schedule, clocks_per_pixel: int = 1, tiling: Tiling | None = None
+) -> Network:  # fmt: skip
+    m = Module(tiling=tiling)
     cmvms: list[Cmvm | Fold] = []
     stages: dict[str, int] = {}
     levels = schedule.options.pipeline
@@ -311,6 +317,7 @@ def emit_network(graph: Graph, layout: CoreLayout, schedule: Schedule, clocks_pe
         elif isinstance(node, Dense):
             plan = schedule.plan(node.name)
             if stream.frame is not None and needs_collect(plan):
+                _refuse_collect_in_tiles(m, node.name, stream)
                 stream = _collect(m, f"{base}_in", stream)
             stream, clocks = _dense(m, base, node, stream, plan, levels, cmvms, post)
         elif isinstance(node, (MaxPool2D, AvgPool2D)):
@@ -328,11 +335,38 @@ def emit_network(graph: Graph, layout: CoreLayout, schedule: Schedule, clocks_pe
             raise AssertionError(node.op)
         stages[node.name] = clocks
     if stream.frame is not None:  # a network ending on a feature map sends all of it
+        _refuse_collect_in_tiles(m, graph.output.name, stream)
         stream = _collect(m, "result_in", stream)
     stages["argmax"] = _result(m, stream, layout, levels)
     result_widths = (max((stream.count - 1).bit_length(), 1), storage_bits(stream.type))
-    depth = result_queue_depth(sum(stages.values()), layout.height * layout.width)
-    return Network(_top_module(m, layout, clocks_per_pixel, depth, result_widths), tuple(cmvms), layout, stages, depth)
+    if tiling is None:
+        depth = result_queue_depth(sum(stages.values()), layout.height * layout.width)
+        top = _top_module(m, layout, clocks_per_pixel, depth, result_widths)
+    else:
+        depth = tile_queue_depth(tiling, layout, clocks_per_pixel)
+        top = _tiled_top_module(m, layout, tiling, clocks_per_pixel, depth, result_widths)
+    return Network(top, tuple(cmvms), layout, stages, depth)
+
+
+def tile_queue_depth(tiling: Tiling, layout: CoreLayout, clocks_per_pixel: int) -> int:
+    """Tile results the core holds while m_axis is slow. A tile row's results come out one per tile column
+    as its last line passes, ``tile_width`` pixels apart; a result is ``n_outputs + 1`` beats. When the
+    beats outrun the pixels, the queue holds the backlog of a tile row (an always-ready m_axis loses none)."""
+    beats = layout.n_outputs + 1
+    spacing = layout.width * clocks_per_pixel
+    backlog = -(-tiling.tiles_x * max(0, beats - spacing) // beats)
+    return 4 + backlog
+
+
+def _refuse_collect_in_tiles(m: Module, name: str, stream: Stream) -> None:
+    """A frame of tiles interleaves the tiles' elements: collecting a whole tile map would need one
+    register set per tile column. A dense layer accumulates instead (impl fold); a 1x1 map is one element."""
+    if m.tiling is not None and stream.frame not in (None, (1, 1)):
+        h, w = stream.frame
+        raise UnsupportedLayerError(
+            f"layer {name!r}: with hardware.frame, a {h}x{w} feature map cannot be collected per tile; a dense "
+            f"layer after it must accumulate position by position (impl fold), or the map must be 1x1"
+        )
 
 
 def _input_stream(m: Module, graph: Graph, layout: CoreLayout) -> Stream:
@@ -383,6 +417,27 @@ def _window(m: Module, base: str, node: Conv2D | MaxPool2D | AvgPool2D, stream: 
     ew = stream.count * stream.type.width
     valid, win, rows, cols = (m.name(f"{base}_{s}") for s in ("win_valid", "window", "row_ok", "col_ok"))
     last = m.name(f"{base}_win_last")
+    if m.tiling is not None:
+        if kh - 1 - pt >= h or kw - 1 - pl >= w:
+            raise UnsupportedLayerError(
+                f"layer {node.name!r}: its {kh}x{kw} window reaches past a {h}x{w} tile (same padding on a map "
+                "smaller than the window); with hardware.frame, use a smaller window or valid padding"
+            )
+        t = m.tiling
+        m.add(
+            f"    wire {valid}, {last};",
+            f"    wire [{kh * kw * ew - 1}:0] {win};",
+            f"    wire [{kh - 1}:0] {rows};",
+            f"    wire [{kw - 1}:0] {cols};",
+            f"    lepton_tile_window #(.H({h}), .W({w}), .TR({t.tiles_y}), .TC({t.tiles_x}), .TXW({t.count_bits}), "
+            f".EW({ew}), .KH({kh}), .KW({kw}), .SH({sh}), .SW({sw}), .PT({pt}), .PL({pl}), .OH({oh}), .OW({ow})) "
+            f"{base}_win (",
+            "        .clk(clk), .rst(rst), .tiles_x(tiles_x), .tiles_y(tiles_y),",
+            f"        .in_valid({stream.valid}), .in_data({stream.data}),",
+            f"        .out_valid({valid}), .out_last({last}), .out_window({win}),",
+            f"        .out_row_ok({rows}), .out_col_ok({cols}));",
+        )
+        return valid, win, rows, cols
     m.add(
         f"    wire {valid}, {last};",
         f"    wire [{kh * kw * ew - 1}:0] {win};",
@@ -431,8 +486,11 @@ def _dense(
     m: Module, base: str, node: Dense, stream: Stream, plan: LayerPlan, levels: int, cmvms: list[Cmvm | Fold],
     post: ReLU | Requantize | None = None,
 ) -> tuple[Stream, int]:  # fmt: skip
+    tiles = None
+    if m.tiling is not None and stream.frame is not None and plan.positions > 1:
+        tiles = FoldTiles(stream.frame[0], stream.frame[1], m.tiling.tiles_x, m.tiling.count_bits)
     values_valid, values, clocks = _affine(
-        m, base, node, stream.valid, stream.data, node.weight, stream.type, plan, levels, cmvms, post
+        m, base, node, stream.valid, stream.data, node.weight, stream.type, plan, levels, cmvms, post, tiles
     )
     return _register(m, base, values_valid, values, post.type if post else node.type, None), clocks + 1
 
@@ -459,6 +517,7 @@ def cast_is_exact(node: Conv2D | Dense, in_type: FixedType) -> bool:
 def _affine(
     m: Module, base: str, node: Conv2D | Dense, valid: str, x: str, weight: np.ndarray, in_type: FixedType,
     plan: LayerPlan, levels: int, cmvms: list[Cmvm | Fold], post: ReLU | Requantize | None = None,
+    tiles: FoldTiles | None = None,
 ) -> tuple[str, list[str], int]:  # fmt: skip
     """x @ weight + bias, cast to the node's type: the valid flag and one raw-bits wire per output, and
     the clocks from ``valid`` to them (for a folded layer: from the last input's arrival).
@@ -470,7 +529,7 @@ def _affine(
     last bit when the dropped bits of ``s + half`` are all zero (then ``floor`` is the odd neighbour)."""
     y = m.name(f"{base}_y")
     if plan.impl == "fold":
-        fold = build_fold(f"{base}_fold", weight, in_type, plan.inputs, plan.fold, plan.positions, levels)
+        fold = build_fold(f"{base}_fold", weight, in_type, plan.inputs, plan.fold, plan.positions, levels, tiles)
         cmvms.append(fold)
         multiply: Cmvm | Fold = fold
         y_valid = m.name(f"{base}_y_valid")
@@ -478,7 +537,7 @@ def _affine(
             f"    wire {y_valid};",
             f"    wire [{fold.n_out * fold.out_width - 1}:0] {y};",
             f"    {fold.name} #(.LUT_MULT(LUT_MULTIPLIERS), .ROM_IN_LUTS(ROM_IN_LUTS)) {base}_mul (.clk(clk), "
-            f".rst(rst), .in_valid({valid}), "
+            f".rst(rst), {'.tiles_x(tiles_x), ' if tiles else ''}.in_valid({valid}), "
             f".in_data({x}),",
             f"        .out_valid({y_valid}), .out_data({y}));",
         )
@@ -852,6 +911,135 @@ module lepton_core #(
         .clk(clk), .rst(rst), .frame_start(frame_start), .frame_end(frame_end), .frame_bad(frame_bad),
         .res_valid(res_valid), .res_data(res_data), .sof_ok(sof_ok), .m_tdata(m_axis_tdata),
         .m_tlast(m_axis_tlast), .m_tvalid(m_axis_tvalid), .m_tready(m_axis_tready), .frame_count(frame_count));
+endmodule
+
+`default_nettype wire
+"""
+    return header + "\n".join(m.lines) + "\n" + footer
+
+
+def _tiled_top_module(
+    m: Module, layout: CoreLayout, tiling: Tiling, clocks_per_pixel: int, queue_depth: int,
+    result_widths: tuple[int, int],
+) -> str:  # fmt: skip
+    t, n = tiling, layout.n_outputs
+    txw = t.count_bits
+    header = f"""// lepton_core: {layout.summary}, on every tile of frames of up to {t.frame_width}x{t.frame_height}
+// Generated by lepton_hw from {layout.source}; do not edit (regenerate with `lepton-hw rtl`).
+//
+// Ports (Xilinx UG934 AXI4-Stream video naming):
+//   s_axis_*: pixels, {layout.channels} channel(s) x {layout.lane_bits} bits; tuser = start of frame, tlast = end of line.
+//             The frame is FRAME_WIDTH x FRAME_HEIGHT (registers; at most {t.frame_width}x{t.frame_height}), cut into
+//             {layout.width}x{layout.height} tiles in raster order; s_axis_tready stays high (the camera never waits).
+//   m_axis_*: one packet per frame: per tile {n + 1} beats, {{tile row[7:0], tile column[7:0], class index[15:0]}},
+//             then the {n} logits ({layout.output_type}) sign-extended to 32 bits; tuser on the first beat,
+//             tlast on the last. A result m_axis cannot take in time is dropped and counted.
+//   s_axil_*: AXI4-Lite control and status registers (see the register map); irq: end of frame, masked.
+//   frame_count: frames completed; err_malformed: a malformed frame was seen (sticky until err_clear).
+`default_nettype none
+
+module lepton_core #(
+    // Folded layers' multipliers: 1 = shift-and-add in LUTs, 0 = `*` for DSP blocks.
+    // Folded layers' weight ROMs: 0 = block RAM, 1 = LUTs.
+    // verilator lint_off UNUSEDPARAM
+    parameter integer LUT_MULTIPLIERS = 1,
+    parameter integer ROM_IN_LUTS = 0
+    // verilator lint_on UNUSEDPARAM
+) (
+    input wire aclk,
+    input wire aresetn,
+    input wire [{layout.tdata_bits - 1}:0] s_axis_tdata,
+    input wire s_axis_tuser,
+    input wire s_axis_tlast,
+    input wire s_axis_tvalid,
+    output wire s_axis_tready,
+    output wire [31:0] m_axis_tdata,
+    output wire m_axis_tuser,
+    output wire m_axis_tlast,
+    output wire m_axis_tvalid,
+    input wire m_axis_tready,
+    input wire [11:0] s_axil_awaddr,
+    input wire s_axil_awvalid,
+    output wire s_axil_awready,
+    input wire [31:0] s_axil_wdata,
+    input wire [3:0] s_axil_wstrb,
+    input wire s_axil_wvalid,
+    output wire s_axil_wready,
+    output wire [1:0] s_axil_bresp,
+    output wire s_axil_bvalid,
+    input wire s_axil_bready,
+    input wire [11:0] s_axil_araddr,
+    input wire s_axil_arvalid,
+    output wire s_axil_arready,
+    output wire [31:0] s_axil_rdata,
+    output wire [1:0] s_axil_rresp,
+    output wire s_axil_rvalid,
+    input wire s_axil_rready,
+    output wire irq,
+    output reg [31:0] frame_count,
+    output reg err_malformed,
+    input wire err_clear
+);
+    wire clk = aclk;
+    reg rst;  // aresetn, registered: every flip-flop resets synchronously from one register
+    always @(posedge clk) rst <= !aresetn;
+
+    wire enable, busy, size_pending, pix_valid, frame_start, malformed, ev_frame_end, ev_dropped;
+    wire [15:0] frame_width, frame_height;
+    wire [{txw - 1}:0] tiles_x, tiles_y;
+    wire [{layout.tdata_bits - 1}:0] pix_data;
+    wire [{n * 32 - 1}:0] class_counts;
+
+    // Frames in the network: begun by the framer, not yet out of the result stage. A new frame size
+    // waits until there are none.
+    reg [3:0] in_flight;
+    always @(posedge clk) begin
+        if (rst) in_flight <= 4'd0;
+        else in_flight <= in_flight + {{3'd0, frame_start}} - {{3'd0, ev_frame_end}};
+    end
+    wire net_idle = (in_flight == 4'd0) && !frame_start;
+
+    lepton_tile_framer #(.TH({layout.height}), .TW({layout.width}), .MAXH({t.frame_height}), .MAXW({t.frame_width}),
+        .DW({layout.tdata_bits}), .CPP({clocks_per_pixel}), .TXW({txw})) framer (
+        .clk(clk), .rst(rst), .s_tdata(s_axis_tdata), .s_tuser(s_axis_tuser), .s_tlast(s_axis_tlast),
+        .s_tvalid(s_axis_tvalid), .s_tready(s_axis_tready), .enable(enable), .frame_width(frame_width),
+        .frame_height(frame_height), .net_idle(net_idle), .tiles_x(tiles_x), .tiles_y(tiles_y),
+        .pix_valid(pix_valid), .pix_data(pix_data), .frame_start(frame_start), .malformed(malformed),
+        .busy(busy), .size_pending(size_pending));
+
+    lepton_regs regs (
+        .clk(clk), .rst(rst),
+        .s_axil_awaddr(s_axil_awaddr), .s_axil_awvalid(s_axil_awvalid), .s_axil_awready(s_axil_awready),
+        .s_axil_wdata(s_axil_wdata), .s_axil_wstrb(s_axil_wstrb), .s_axil_wvalid(s_axil_wvalid),
+        .s_axil_wready(s_axil_wready), .s_axil_bresp(s_axil_bresp), .s_axil_bvalid(s_axil_bvalid),
+        .s_axil_bready(s_axil_bready), .s_axil_araddr(s_axil_araddr), .s_axil_arvalid(s_axil_arvalid),
+        .s_axil_arready(s_axil_arready), .s_axil_rdata(s_axil_rdata), .s_axil_rresp(s_axil_rresp),
+        .s_axil_rvalid(s_axil_rvalid), .s_axil_rready(s_axil_rready),
+        .enable(enable), .frame_width(frame_width), .frame_height(frame_height), .irq(irq),
+        .ev_frame_end(ev_frame_end), .ev_malformed(malformed), .ev_dropped(ev_dropped),
+        .busy(busy || !net_idle), .size_pending(size_pending), .class_counts(class_counts));
+
+    // The sidebands for a design without the register bus: frames completed, a sticky malformed flag.
+    always @(posedge clk) begin
+        if (rst) frame_count <= 32'd0;
+        else if (ev_frame_end) frame_count <= frame_count + 1'b1;
+        if (rst) err_malformed <= 1'b0;
+        else if (malformed) err_malformed <= 1'b1;  // a new malformation wins over a clear in the same clock
+        else if (err_clear) err_malformed <= 1'b0;
+    end
+
+    // Casts and multiplies keep exact widths; the bits a type drops are unused on purpose.
+    // verilator lint_off UNUSEDSIGNAL
+"""
+    footer = f"""
+    // verilator lint_on UNUSEDSIGNAL
+
+    lepton_tile_result #(.BEATS({n + 1}), .DEPTH({queue_depth}), .CW({result_widths[0]}), .VW({result_widths[1]}),
+        .NC({n}), .TXW({txw})) result (
+        .clk(clk), .rst(rst), .tiles_x(tiles_x), .tiles_y(tiles_y), .res_valid(res_valid), .res_data(res_data),
+        .m_tdata(m_axis_tdata), .m_tuser(m_axis_tuser), .m_tlast(m_axis_tlast), .m_tvalid(m_axis_tvalid),
+        .m_tready(m_axis_tready), .ev_frame_end(ev_frame_end), .ev_dropped(ev_dropped),
+        .class_counts(class_counts));
 endmodule
 
 `default_nettype wire

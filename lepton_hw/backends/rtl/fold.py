@@ -49,10 +49,24 @@ def _bits(value: int) -> int:
     return max(1, (value - 1).bit_length())
 
 
+@dataclass(frozen=True)
+class FoldTiles:
+    """A folded layer fed the feature maps of a row of tiles side by side (see lepton_tile_window.v):
+    each input line holds ``tiles_x`` tiles' rows of ``width`` positions, so each tile column has its
+    own accumulators, and a tile's result is ready at its last position."""
+
+    height: int
+    width: int
+    columns: int  # the most tiles across
+    count_bits: int  # bits of the tiles_x port
+
+
 def build_fold(
-    name: str, weight: np.ndarray, in_type: FixedType, k: int, fold: int, positions: int, pipeline: int
+    name: str, weight: np.ndarray, in_type: FixedType, k: int, fold: int, positions: int, pipeline: int,
+    tiles: FoldTiles | None = None,
 ) -> Fold:  # fmt: skip
-    """The folded MAC for ``x @ weight``; ``weight`` has ``positions * k`` rows (position-major)."""
+    """The folded MAC for ``x @ weight``; ``weight`` has ``positions * k`` rows (position-major). With
+    ``tiles``, the positions are a tile's (height x width) and tiles of a tile row arrive interleaved."""
     weight = np.asarray(weight).astype(object)
     n = int(weight.shape[1])
     assert weight.shape[0] == positions * k, (weight.shape, positions, k)
@@ -93,6 +107,7 @@ def build_fold(
         ") (",
         "    input wire clk,",
         "    input wire rst,",
+        *([f"    input wire [{tiles.count_bits - 1}:0] tiles_x,"] if tiles else []),
         "    input wire in_valid,",
         f"    input wire [{k * iw - 1}:0] in_data,",
         "    output reg out_valid,",
@@ -154,22 +169,28 @@ def build_fold(
             f"    wire [{fw - 1}:0] chunk_now = {fw}'d0;",
             "    wire last_chunk = 1'b1;",
         ]
-    lines += [
-        f"    reg [{ew - 1}:0] position;  // the input's position among the E that add into one result",
-        "    always @(posedge clk) begin",
-        f"        if (rst) position <= {ew}'d0;",
-        "        else if (active && last_chunk)",
-        f"            position <= (position == {ew}'d{positions - 1}) ? {ew}'d0 : position + 1'b1;",
-        "    end",
-        *_address_lines(aw, ew, fw, fold, positions),
-        "",
+    if tiles is None:
+        lines += [
+            f"    reg [{ew - 1}:0] position;  // the input's position among the E that add into one result",
+            "    always @(posedge clk) begin",
+            f"        if (rst) position <= {ew}'d0;",
+            "        else if (active && last_chunk)",
+            f"            position <= (position == {ew}'d{positions - 1}) ? {ew}'d0 : position + 1'b1;",
+            "    end",
+            *_address_lines(aw, ew, fw, fold, positions),
+            f"    wire first_now = (position == {ew}'d0) && (chunk_now == {fw}'d0);",
+            f"    wire last_now = (position == {ew}'d{positions - 1}) && last_chunk;",
+        ]
+    else:
+        lines += _tile_position_lines(aw, fw, fold, tiles)
+    lines += [        "",
         "    // ---- stage 1: ROM word and chunk registered (block or distributed RAM)",
         f"    reg [{p * iw - 1}:0] x1;",
         "    reg v1, first1, last1;",
         "    always @(posedge clk) begin",
         "        x1 <= x_now;",
-        f"        first1 <= (position == {ew}'d0) && (chunk_now == {fw}'d0);",
-        f"        last1 <= (position == {ew}'d{positions - 1}) && last_chunk;",
+        "        first1 <= first_now;",
+        "        last1 <= last_now;",
         "        v1 <= rst ? 1'b0 : active;",
         "    end",
         "",
@@ -255,15 +276,20 @@ def build_fold(
             "    end",
         ]
         v, first, last = f"v3_{stage}", f"first3_{stage}", f"last3_{stage}"
-    lines += ["", "    // ---- accumulators: the first chunk of position 0 starts a result"]
-    for o in range(n):
-        lines += [
-            f"    reg signed [{yw - 1}:0] acc{o};",
-            f"    always @(posedge clk) if ({v}) acc{o} <= {first} ? {sums[o]} : acc{o} + {sums[o]};",
-        ]
+    if tiles is None:
+        lines += ["", "    // ---- accumulators: the first chunk of position 0 starts a result"]
+        for o in range(n):
+            lines += [
+                f"    reg signed [{yw - 1}:0] acc{o};",
+                f"    always @(posedge clk) if ({v}) acc{o} <= {first} ? {sums[o]} : acc{o} + {sums[o]};",
+            ]
+        done = f"{v} && {last}"
+    else:
+        lines += _tile_accumulator_lines(n, yw, sums, v, first, last, 4 + tree_stages, tiles)
+        done = f"{v} && {last} && row_last_d"
     lines += [
         "    always @(posedge clk) begin",
-        f"        out_valid <= rst ? 1'b0 : ({v} && {last});",
+        f"        out_valid <= rst ? 1'b0 : ({done});",
         "    end",
         f"    assign out_data = {{{', '.join(f'acc{o}' for o in reversed(range(n)))}}};",
         "    // verilator lint_on UNUSEDSIGNAL",
@@ -274,6 +300,85 @@ def build_fold(
     return Fold(
         name, "\n".join(lines), k, n, yw, tuple(lo), tuple(hi), fold, positions, p * n, depth * rom_width, latency
     )
+
+
+def _tile_position_lines(aw: int, fw: int, fold: int, tiles: FoldTiles) -> list[str]:
+    """Position in the tile (row pr, column pc) and tile column ptc of the current input, and the ROM
+    address ``(pr * width + pc) * fold + chunk`` as a counter register: at the end of a tile's row segment it
+    goes back to the row's start for the next tile column (``row_base``), or on to the next row."""
+    cw, rw, tw = _bits(tiles.width + 1), _bits(tiles.height + 1), tiles.count_bits
+    w_last, h_last = tiles.width - 1, tiles.height - 1
+    return [
+        f"    reg [{cw - 1}:0] pc;  // the input's column and row in its tile, and its tile column",
+        f"    reg [{rw - 1}:0] pr;",
+        f"    reg [{tw - 1}:0] ptc;",
+        f"    wire pc_end = (pc == {cw}'d{w_last});",
+        f"    wire pr_end = (pr == {rw}'d{h_last});",
+        "    wire ptc_end = (ptc == tiles_x - 1'b1);",
+        f"    reg [{aw - 1}:0] address, row_base;  // (pr * {tiles.width} + pc) * {fold} + chunk; its row's start",
+        "    always @(posedge clk) begin",
+        "        if (rst) begin",
+        f"            pc <= {cw}'d0;",
+        f"            pr <= {rw}'d0;",
+        f"            ptc <= {tw}'d0;",
+        f"            address <= {aw}'d0;",
+        f"            row_base <= {aw}'d0;",
+        "        end else if (active) begin",
+        f"            address <= address + 1'b1;",
+        "            if (last_chunk) begin",
+        f"                pc <= pc_end ? {cw}'d0 : pc + 1'b1;",
+        "                if (pc_end) begin",
+        f"                    ptc <= ptc_end ? {tw}'d0 : ptc + 1'b1;",
+        "                    address <= row_base;",
+        "                    if (ptc_end) begin",
+        f"                        pr <= pr_end ? {rw}'d0 : pr + 1'b1;",
+        f"                        address <= pr_end ? {aw}'d0 : address + 1'b1;",
+        f"                        row_base <= pr_end ? {aw}'d0 : address + 1'b1;",
+        "                    end",
+        "                end",
+        "            end",
+        "        end",
+        "    end",
+        f"    wire first_now = (pc == {cw}'d0) && (chunk_now == {fw}'d0);  // a row segment of a tile starts",
+        "    wire last_now = pc_end && last_chunk;  // and ends",
+        f"    wire [{tw + 1}:0] tag_now = {{pr == {rw}'d0, pr_end, ptc}};  // the tile's first or last row, its column",
+    ]
+
+
+def _tile_accumulator_lines(
+    n: int, yw: int, sums: list[str], v: str, first: str, last: str, delay: int, tiles: FoldTiles
+) -> list[str]:  # fmt: skip
+    """Accumulators per tile column: a row segment continues its tile's sums from ``saved`` (distributed
+    RAM, read combinationally), or starts them at the tile's first row; it saves them at its end, or
+    gives them out at the tile's last row. ``tag_now`` is delayed ``delay`` clocks to meet the sums."""
+    tw = tiles.count_bits
+    index = f"column_d[{max(1, (tiles.columns - 1).bit_length()) - 1}:0]" if tiles.columns > 1 else "1'b0"
+    lines = [
+        "",
+        "    // ---- accumulators, one set per tile column",
+        f"    reg [{tw + 1}:0] tag_d [0:{delay - 1}];",
+        "    integer td;",
+        "    always @(posedge clk) begin",
+        "        tag_d[0] <= tag_now;",
+        f"        for (td = 1; td < {delay}; td = td + 1) tag_d[td] <= tag_d[td - 1];",
+        "    end",
+        f"    wire row_first_d = tag_d[{delay - 1}][{tw + 1}];",
+        f"    wire row_last_d = tag_d[{delay - 1}][{tw}];",
+        f"    wire [{tw - 1}:0] column_d = tag_d[{delay - 1}][{tw - 1}:0];",
+        f"    reg [{n * yw - 1}:0] saved [0:{tiles.columns - 1}];",
+        f"    wire [{n * yw - 1}:0] saved_now = saved[{index}];",
+    ]
+    for o in range(n):
+        lines += [
+            f"    reg signed [{yw - 1}:0] acc{o};",
+            f"    wire signed [{yw - 1}:0] base{o} = {first} ? (row_first_d ? {yw}'sd0 : "
+            f"$signed(saved_now[{(o + 1) * yw - 1}:{o * yw}])) : acc{o};",
+            f"    wire signed [{yw - 1}:0] next{o} = base{o} + {sums[o]};",
+            f"    always @(posedge clk) if ({v}) acc{o} <= next{o};",
+        ]
+    nexts = ", ".join(f"next{o}" for o in reversed(range(n)))
+    lines.append(f"    always @(posedge clk) if ({v} && {last} && !row_last_d) saved[{index}] <= {{{nexts}}};")
+    return lines
 
 
 def _shift_add_halves(x: str, iw: int, signed: bool, w: str, ww: int, pw: int) -> tuple[str, str]:

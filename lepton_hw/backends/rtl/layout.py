@@ -54,6 +54,64 @@ class CoreLayout:
         )
 
 
+MAX_TILES = 256  # tiles across and down: a result beat holds the tile's row and column in 8 bits each
+MAX_FRAME = 8192  # pixels across or down
+
+
+@dataclass(frozen=True)
+class Tiling:
+    """A camera frame cut into tiles of the model's input size (``hardware.frame``): the largest frame
+    the core takes; the registers can set a smaller one at run time."""
+
+    frame_width: int
+    frame_height: int
+    tile_height: int
+    tile_width: int
+
+    @property
+    def tiles_x(self) -> int:
+        return self.frame_width // self.tile_width
+
+    @property
+    def tiles_y(self) -> int:
+        return self.frame_height // self.tile_height
+
+    @property
+    def count_bits(self) -> int:
+        """Bits of the tile-count ports (tiles_x, tiles_y)."""
+        return max(self.tiles_x, self.tiles_y).bit_length() + 1
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "max_width": self.frame_width, "max_height": self.frame_height, "tile_width": self.tile_width,
+            "tile_height": self.tile_height, "tiles_x": self.tiles_x, "tiles_y": self.tiles_y,
+        }  # fmt: skip
+
+
+def make_tiling(layout: CoreLayout, frame: tuple[int, int] | None) -> Tiling | None:
+    """The tiling of ``frame`` (width, height); None when it is the model's input (the one-tile core)."""
+    if frame is None or tuple(frame) == (layout.width, layout.height):
+        return None
+    width, height = frame
+    where = f"hardware.frame {width}x{height}"
+    if width < layout.width or height < layout.height:
+        raise UnsupportedLayerError(
+            f"{where} is smaller than one tile (the model's input, {layout.width}x{layout.height}); accepted: "
+            f"width {layout.width}..{MAX_FRAME}, height {layout.height}..{MAX_FRAME}"
+        )
+    if width > MAX_FRAME or height > MAX_FRAME:
+        raise UnsupportedLayerError(f"{where}: at most {MAX_FRAME} pixels across and down")
+    t = Tiling(width, height, layout.height, layout.width)
+    if t.tiles_x > MAX_TILES or t.tiles_y > MAX_TILES:
+        raise UnsupportedLayerError(
+            f"{where} holds {t.tiles_x}x{t.tiles_y} tiles of {layout.width}x{layout.height}; a result names its "
+            f"tile in 8 bits, so at most {MAX_TILES} across and down"
+        )
+    if layout.n_outputs > 1 << 16:
+        raise UnsupportedLayerError(f"{layout.n_outputs} outputs: a tile's class index has 16 bits")
+    return t
+
+
 def core_layout(graph: Graph) -> CoreLayout:
     shape = graph.input.shape
     if len(shape) == 3:

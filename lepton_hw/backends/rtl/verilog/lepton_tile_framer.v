@@ -1,0 +1,201 @@
+// lepton_tile_framer: a camera's whole frames (AXI4-Stream video, UG934: tuser = start of frame,
+// tlast = end of line) in, the pixels of its tiles out, in raster order, never stalling the camera.
+//
+// The frame is frame_width x frame_height pixels (run-time values from the registers, at most
+// MAXW x MAXH). It holds tiles_x x tiles_y tiles of TW x TH pixels; the pixels right of and below
+// the last whole tile are accepted and dropped. A new frame size is used from the first start of
+// frame at which no earlier frame is still in the network (net_idle): the network's line buffers
+// and counters must not change size under a frame.
+//
+// s_tready is high outside reset (with CPP > 1, once every CPP clocks: a camera at its pixel rate
+// never sees it low). A malformed frame (a line shorter or longer than frame_width, a start of
+// frame before its last pixel) is flagged (malformed), then completed with zero pixels at one per
+// clock while the input is dropped, so that the network behind always sees whole frames; the next
+// start of frame after that begins a new frame. Pixels outside a frame are dropped (and flagged).
+`default_nettype none
+
+module lepton_tile_framer #(
+    parameter integer TH = 32,    // a tile's rows and columns
+    parameter integer TW = 32,
+    parameter integer MAXH = 64,  // the largest frame
+    parameter integer MAXW = 64,
+    parameter integer DW = 8,
+    parameter integer CPP = 1,
+    parameter integer TXW = 9     // bits of tiles_x and tiles_y
+) (
+    input wire clk,
+    input wire rst,
+    input wire [DW-1:0] s_tdata,
+    input wire s_tuser,
+    input wire s_tlast,
+    input wire s_tvalid,
+    output wire s_tready,
+    input wire enable,
+    input wire [15:0] frame_width,   // checked by the registers: TW..MAXW
+    input wire [15:0] frame_height,
+    input wire net_idle,             // no frame in the network
+    output reg [TXW-1:0] tiles_x,    // the frame in use
+    output reg [TXW-1:0] tiles_y,
+    output reg pix_valid,
+    output reg [DW-1:0] pix_data,
+    output reg frame_start,          // pulse: a frame began (its tiles will come out)
+    output reg malformed,            // pulse: a malformed frame or a pixel outside a frame
+    output wire busy,                // in_tiles a frame (receiving or filling)
+    output wire size_pending         // the registers' size is not the one in use yet
+);
+    localparam [1:0] IDLE = 2'd0, FRAME = 2'd1, FILL = 2'd2, SKIP = 2'd3;
+    localparam integer RCW = $clog2(TH + 1) + 1;
+    localparam integer CCW = $clog2(TW + 1) + 1;
+    localparam integer MAX_TX_I = MAXW / TW, MAX_TY_I = MAXH / TH;
+    localparam [TXW-1:0] MAX_TX = MAX_TX_I[TXW-1:0];
+    localparam [TXW-1:0] MAX_TY = MAX_TY_I[TXW-1:0];
+
+    // ---- the size in use, and the tiles of the registers' size (by repeated subtraction: sizes change rarely)
+    reg [15:0] cur_w, cur_h;
+    reg [15:0] div_w, div_h, rem_w, rem_h;
+    reg [TXW-1:0] q_w, q_h;
+    reg div_done;
+    wire div_stale = (frame_width != div_w) || (frame_height != div_h);
+    always @(posedge clk) begin
+        if (rst) begin
+            div_w <= MAXW[15:0];
+            div_h <= MAXH[15:0];
+            rem_w <= MAXW[15:0] % TW[15:0];
+            rem_h <= MAXH[15:0] % TH[15:0];
+            q_w <= MAX_TX;
+            q_h <= MAX_TY;
+            div_done <= 1'b1;
+        end else if (div_stale) begin
+            div_w <= frame_width;
+            div_h <= frame_height;
+            rem_w <= frame_width;
+            rem_h <= frame_height;
+            q_w <= {TXW{1'b0}};
+            q_h <= {TXW{1'b0}};
+            div_done <= 1'b0;
+        end else if (!div_done) begin
+            if (rem_w >= TW[15:0]) begin
+                rem_w <= rem_w - TW[15:0];
+                q_w <= q_w + 1'b1;
+            end
+            if (rem_h >= TH[15:0]) begin
+                rem_h <= rem_h - TH[15:0];
+                q_h <= q_h + 1'b1;
+            end
+            if (rem_w < TW[15:0] && rem_h < TH[15:0]) div_done <= 1'b1;
+        end
+    end
+    assign size_pending = div_stale || !div_done || (div_w != cur_w) || (div_h != cur_h);
+
+    // ---- pacing (CPP > 1): at most one pixel, received or filled, every CPP clocks
+    localparam integer PCW = $clog2(CPP + 1) + 1;
+    reg [PCW-1:0] pace;
+    wire paced = (CPP == 1) || (pace == {PCW{1'b0}});
+
+    reg [1:0] state;
+    assign s_tready = !rst && paced;
+    wire beat = s_tvalid && s_tready;
+    assign busy = (state == FRAME) || (state == FILL);
+
+    // ---- the position of the next pixel: column x (in tile xt, at xi in it), row y (tile yt, row yi)
+    reg [15:0] x, y;
+    reg [CCW-1:0] xi;
+    reg [RCW-1:0] yi;
+    reg [TXW:0] xt, yt;  // one bit more: the remainder strips count past the last tile
+    wire x_end = (x == cur_w - 1'b1);
+    wire y_end = (y == cur_h - 1'b1);
+    wire in_tiles = (xt < {1'b0, tiles_x}) && (yt < {1'b0, tiles_y});
+    wire filling = (state == FILL) && paced;
+
+    always @(posedge clk) begin
+        if (rst || CPP == 1)
+            pace <= {PCW{1'b0}};
+        else if (beat || filling)
+            pace <= CPP[PCW-1:0] - 1'b1;
+        else if (pace != {PCW{1'b0}})
+            pace <= pace - 1'b1;
+    end
+
+    // A pixel that starts a frame (from IDLE or SKIP), or continues one; checked against the line's end.
+    wire at_start = (state == IDLE || state == SKIP) && beat && s_tuser && enable;
+    wire in_frame = (state == FRAME) && beat;
+    wire good = (at_start || (in_frame && !s_tuser)) && (x_end == s_tlast);
+    wire bad = (at_start || in_frame) && !good;  // a line too short or too long, or a start of frame too early
+    wire stray = (state == IDLE) && beat && !s_tuser;  // a pixel outside any frame
+    wire advance = good || filling;
+    wire apply = (state == IDLE) && !at_start && net_idle && div_done && !div_stale;
+
+    always @(posedge clk) begin
+        pix_valid <= 1'b0;
+        frame_start <= 1'b0;
+        malformed <= 1'b0;
+        if (rst) begin
+            state <= IDLE;
+            cur_w <= MAXW[15:0];
+            cur_h <= MAXH[15:0];
+            tiles_x <= MAX_TX;
+            tiles_y <= MAX_TY;
+            x <= 16'd0;
+            y <= 16'd0;
+            xi <= {CCW{1'b0}};
+            yi <= {RCW{1'b0}};
+            xt <= {(TXW + 1){1'b0}};
+            yt <= {(TXW + 1){1'b0}};
+            pix_data <= {DW{1'b0}};
+        end else begin
+            if (apply) begin
+                cur_w <= div_w;
+                cur_h <= div_h;
+                tiles_x <= q_w;
+                tiles_y <= q_h;
+            end
+            if (at_start) begin
+                frame_start <= 1'b1;
+                state <= FRAME;
+            end else if ((state == IDLE || state == SKIP) && beat && s_tuser) begin
+                state <= SKIP;  // not enabled: the frame is dropped
+            end
+            if (stray) begin
+                malformed <= 1'b1;
+                state <= SKIP;
+            end
+            if (bad) begin
+                malformed <= 1'b1;
+                state <= FILL;
+            end
+            if (advance) begin
+                pix_valid <= in_tiles;
+                pix_data <= filling ? {DW{1'b0}} : s_tdata;
+                if (x_end) begin
+                    x <= 16'd0;
+                    xi <= {CCW{1'b0}};
+                    xt <= {(TXW + 1){1'b0}};
+                    if (y_end) begin
+                        y <= 16'd0;
+                        yi <= {RCW{1'b0}};
+                        yt <= {(TXW + 1){1'b0}};
+                        state <= filling ? SKIP : IDLE;  // after a fill, the rest of that frame is dropped
+                    end else begin
+                        y <= y + 1'b1;
+                        if (yi == TH[RCW-1:0] - 1'b1) begin
+                            yi <= {RCW{1'b0}};
+                            yt <= yt + 1'b1;
+                        end else begin
+                            yi <= yi + 1'b1;
+                        end
+                    end
+                end else begin
+                    x <= x + 1'b1;
+                    if (xi == TW[CCW-1:0] - 1'b1) begin
+                        xi <= {CCW{1'b0}};
+                        xt <= xt + 1'b1;
+                    end else begin
+                        xi <= xi + 1'b1;
+                    end
+                end
+            end
+        end
+    end
+endmodule
+
+`default_nettype wire

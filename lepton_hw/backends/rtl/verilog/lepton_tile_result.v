@@ -1,0 +1,142 @@
+// lepton_tile_result: the results of a frame's tiles as one packet per frame, never stalling the network.
+//
+// Results arrive one per tile, in raster order (tiles_x per tile row, tiles_y rows), stored compact
+// (the class index in CW bits, then BEATS-1 signed values of VW bits). Each goes out as BEATS 32-bit
+// beats: beat 0 = {tile row[7:0], tile column[7:0], class index[15:0]}, beats 1.. the values
+// sign-extended; m_tuser on a frame's first beat, m_tlast on its last.
+//
+// The camera cannot wait, so neither can the network: a result that finds the queue full is
+// dropped and counted (ev_dropped). The queue keeps one entry for a frame's last tile, so a frame's
+// packet ends with it; if even that entry is taken, the last result is dropped and the frame's
+// packet ends on the last one queued (its tlast flag is set in the queue, where it still waits).
+`default_nettype none
+
+module lepton_tile_result #(
+    parameter integer BEATS = 6,
+    parameter integer DEPTH = 4,  // at least 2
+    parameter integer CW = 3,     // bits of the class index (at most 16)
+    parameter integer VW = 32,    // bits of one value (at most 32)
+    parameter integer NC = 5,     // classes (counted per frame)
+    parameter integer TXW = 9     // bits of tiles_x and tiles_y
+) (
+    input wire clk,
+    input wire rst,
+    input wire [TXW-1:0] tiles_x,  // constant while a frame's results are out
+    input wire [TXW-1:0] tiles_y,
+    input wire res_valid,
+    input wire [CW+(BEATS-1)*VW-1:0] res_data,
+    output wire [31:0] m_tdata,
+    output wire m_tuser,
+    output wire m_tlast,
+    output wire m_tvalid,
+    input wire m_tready,
+    output reg ev_frame_end,         // pulse: a frame's last tile was classified
+    output reg ev_dropped,           // pulse: a result was dropped
+    output reg [NC*32-1:0] class_counts  // tiles per class of the last frame (updated with ev_frame_end)
+);
+    localparam integer QW = $clog2(DEPTH);
+    localparam integer NW = $clog2(DEPTH + 1) + 1;
+    localparam integer BW = $clog2(BEATS + 1);
+    localparam integer RW = CW + (BEATS - 1) * VW;
+    localparam integer EW = RW + 16 + 2;  // result, tile position, first and last flags
+
+    // ---- the tile of each result, and the per-class counts of the frame
+    reg [TXW-1:0] col, row;
+    wire col_end = (col == tiles_x - 1'b1);
+    wire frame_last = col_end && (row == tiles_y - 1'b1);
+    wire [CW-1:0] cls = res_data[CW-1:0];
+    reg [31:0] counting [0:NC-1];
+    integer k;
+    always @(posedge clk) begin
+        ev_frame_end <= !rst && res_valid && frame_last;
+        if (rst) begin
+            col <= {TXW{1'b0}};
+            row <= {TXW{1'b0}};
+            for (k = 0; k < NC; k = k + 1) counting[k] <= 32'd0;
+            class_counts <= {NC*32{1'b0}};
+        end else if (res_valid) begin
+            col <= col_end ? {TXW{1'b0}} : col + 1'b1;
+            if (col_end) row <= frame_last ? {TXW{1'b0}} : row + 1'b1;
+            for (k = 0; k < NC; k = k + 1) begin
+                if (frame_last) begin
+                    counting[k] <= 32'd0;
+                    class_counts[k*32 +: 32] <= counting[k] + ((cls == k[CW-1:0]) ? 32'd1 : 32'd0);
+                end else if (cls == k[CW-1:0]) begin
+                    counting[k] <= counting[k] + 1'b1;
+                end
+            end
+        end
+    end
+
+    // ---- the queue
+    reg [EW-1:0] entries [0:DEPTH-1];
+    reg [QW-1:0] wr, rd;
+    reg [NW-1:0] count;
+    reg [BW-1:0] beat;
+    reg open;  // a packet is open: a tile of this frame is queued and its last is not yet
+    wire [EW-1:0] head = entries[rd];
+    wire head_last = head[EW-1];
+    wire last_beat = (beat == BEATS[BW-1:0] - 1'b1);
+    assign m_tvalid = (count != {NW{1'b0}});
+    wire sent = m_tvalid && m_tready;
+    wire retire = sent && last_beat;
+    wire [NW-1:0] room = count - {{(NW-1){1'b0}}, retire};  // entries still held after this clock's retire
+    wire [NW-1:0] limit = frame_last ? DEPTH[NW-1:0] : DEPTH[NW-1:0] - 1'b1;
+    wire accept = res_valid && (room < limit);
+    wire drop = res_valid && !accept;
+    wire [7:0] row8, col8;  // the tile's row and column in 8 bits (TXW may be less or more)
+    generate
+        if (TXW >= 8) begin : g_narrow
+            assign row8 = row[7:0];
+            assign col8 = col[7:0];
+        end else begin : g_wide
+            assign row8 = {{(8 - TXW){1'b0}}, row};
+            assign col8 = {{(8 - TXW){1'b0}}, col};
+        end
+    endgenerate
+    wire [15:0] position = {row8, col8};
+    wire [QW-1:0] tail = (wr == {QW{1'b0}}) ? DEPTH[QW-1:0] - 1'b1 : wr - 1'b1;
+
+    wire [RW-1:0] head_result = head[RW-1:0];
+    wire [31:0] beats [0:(1 << BW) - 1];
+    assign beats[0] = {head[RW +: 16], {(16 - CW){1'b0}}, head_result[CW-1:0]};
+    genvar gb;
+    generate
+        for (gb = BEATS; gb < (1 << BW); gb = gb + 1) begin : g_unused
+            assign beats[gb] = 32'd0;
+        end
+        for (gb = 1; gb < BEATS; gb = gb + 1) begin : g_beat
+            wire [VW-1:0] value = head_result[CW + (gb - 1) * VW +: VW];
+            if (VW < 32) begin : g_extend
+                assign beats[gb] = {{(32 - VW){value[VW-1]}}, value};
+            end else begin : g_whole
+                assign beats[gb] = value;
+            end
+        end
+    endgenerate
+    assign m_tdata = beats[beat];
+    assign m_tuser = head[EW-2] && (beat == {BW{1'b0}});
+    assign m_tlast = head_last && last_beat;
+
+    always @(posedge clk) begin
+        ev_dropped <= !rst && drop;
+        if (accept) entries[wr] <= {frame_last, !open, position, res_data};
+        // the frame's last result dropped: its packet ends on the last tile queued (not sent yet: the queue is full)
+        if (drop && frame_last && open) entries[tail][EW-1] <= 1'b1;
+        if (rst) begin
+            wr <= {QW{1'b0}};
+            rd <= {QW{1'b0}};
+            count <= {NW{1'b0}};
+            beat <= {BW{1'b0}};
+            open <= 1'b0;
+        end else begin
+            if (accept) wr <= (wr == DEPTH[QW-1:0] - 1'b1) ? {QW{1'b0}} : wr + 1'b1;
+            if (retire) rd <= (rd == DEPTH[QW-1:0] - 1'b1) ? {QW{1'b0}} : rd + 1'b1;
+            count <= room + {{(NW-1){1'b0}}, accept};
+            if (sent) beat <= last_beat ? {BW{1'b0}} : beat + 1'b1;
+            if (res_valid) open <= frame_last ? 1'b0 : (open || accept);
+        end
+    end
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,251 @@
+// lepton_tile_window: line buffers and a sliding window over a frame made of tiles.
+//
+// The frame is tiles_y x tiles_x tiles of H x W elements (tiles_x, tiles_y set at run time, at most
+// TR x TC), streamed in raster order over the whole frame: a line is tiles_x * W elements. Every
+// tile is an image of its own: a window never mixes two tiles (elements of a neighbouring tile are
+// flagged as padding by out_row_ok/out_col_ok), and each tile has OH x OW outputs.
+//
+// Every element advances a "slot"; the line buffers are delay lines of one frame line, so the
+// window element (i, j) at slot t is the element of slot t - (KH-1-i)*line - (KW-1-j). The output
+// whose window starts at tile row r0 - PT and column c0 - PL (its "anchor" (r0, c0), a point of
+// the output grid) is emitted at the slot of the element D = DR*line + DC after the anchor, with
+// DR = KH-1-PT, DC = KW-1-PL: the window's bottom-right element. A second set of counters walks
+// the anchors D slots behind the input. With same padding the last outputs need slots after the
+// frame's last element: empty "dummy" slots, one per clock, while the input is idle, or the next
+// frame's first elements (then back-to-back frames cost no extra clock).
+//
+// The generator requires DR < H and DC < W (the window's lag stays inside the first tile).
+`default_nettype none
+
+module lepton_tile_window #(
+    parameter integer H = 8,     // a tile's rows and columns (of this layer's input)
+    parameter integer W = 8,
+    // verilator lint_off UNUSEDPARAM
+    parameter integer TR = 2,    // the most tiles down and across (TR: for the reader; tiles_y counts)
+    // verilator lint_on UNUSEDPARAM
+    parameter integer TC = 2,
+    parameter integer TXW = 9,   // bits of tiles_x and tiles_y
+    parameter integer EW = 8,    // bits of one element (all channels)
+    parameter integer KH = 3,
+    parameter integer KW = 3,
+    parameter integer SH = 1,
+    parameter integer SW = 1,
+    parameter integer PT = 0,    // zero rows above a tile
+    parameter integer PL = 0,    // zero columns left of a tile
+    parameter integer OH = 6,    // outputs of a tile
+    parameter integer OW = 6
+) (
+    input wire clk,
+    input wire rst,
+    input wire [TXW-1:0] tiles_x,  // constant while a frame is in the layer
+    input wire [TXW-1:0] tiles_y,
+    input wire in_valid,
+    input wire [EW-1:0] in_data,
+    output reg out_valid,
+    output reg out_last,
+    output wire [KH*KW*EW-1:0] out_window,
+    output reg [KH-1:0] out_row_ok,
+    output reg [KW-1:0] out_col_ok
+);
+    localparam integer DR = KH - 1 - PT;
+    localparam integer DC = KW - 1 - PL;
+    localparam integer RW = $clog2(H + 1) + 1;  // in-tile row and column counters
+    localparam integer CW = $clog2(W + 1) + 1;
+    localparam integer LINE = TC * W;           // the longest line
+    localparam integer AW = (LINE > 1) ? $clog2(LINE) : 1;
+    localparam integer LR = (OH - 1) * SH;      // the anchor row and column of a tile's last output
+    localparam integer LC = (OW - 1) * SW;
+
+    // ---------------------------------------------------------------- input position
+    reg [CW-1:0] c;
+    reg [RW-1:0] r;
+    reg [TXW-1:0] tc, tr;
+    wire c_end = (c == W[CW-1:0] - 1'b1);
+    wire tc_end = (tc == tiles_x - 1'b1);
+    wire r_end = (r == H[RW-1:0] - 1'b1);
+    wire tr_end = (tr == tiles_y - 1'b1);
+    wire frame_last = c_end && tc_end && r_end && tr_end;
+    reg in_done;  // the frame's last element has arrived (until the next frame's first)
+    always @(posedge clk) begin
+        if (rst) begin
+            c <= {CW{1'b0}};
+            r <= {RW{1'b0}};
+            tc <= {TXW{1'b0}};
+            tr <= {TXW{1'b0}};
+            in_done <= 1'b0;
+        end else if (in_valid) begin
+            in_done <= frame_last;
+            c <= c_end ? {CW{1'b0}} : c + 1'b1;
+            if (c_end) begin
+                tc <= tc_end ? {TXW{1'b0}} : tc + 1'b1;
+                if (tc_end) begin
+                    r <= r_end ? {RW{1'b0}} : r + 1'b1;
+                    if (r_end) tr <= tr_end ? {TXW{1'b0}} : tr + 1'b1;
+                end
+            end
+        end
+    end
+
+    // ---------------------------------------------------------------- anchors, D slots behind
+    reg run;  // the anchors walk a frame
+    reg [CW-1:0] ac;
+    reg [RW-1:0] ar;
+    reg [TXW-1:0] atc, atr;
+    reg [CW-1:0] acp;  // ac mod SW (reset at each tile's left edge)
+    reg [RW-1:0] arp;  // ar mod SH
+    // The anchor (0, 0) of a frame is reached when its element D arrives: row DR, column DC of tile (0, 0).
+    wire start = in_valid && !run && (r == DR[RW-1:0]) && (c == DC[CW-1:0]) && (tr == {TXW{1'b0}}) &&
+                 (tc == {TXW{1'b0}});
+    wire dummy = run && in_done && !in_valid;
+    wire slot = in_valid || dummy;
+    wire active = slot && (run || start);
+    // the anchor of this slot (0 when it starts)
+    wire [CW-1:0] ac_now = run ? ac : {CW{1'b0}};
+    wire [RW-1:0] ar_now = run ? ar : {RW{1'b0}};
+    wire [TXW-1:0] atc_now = run ? atc : {TXW{1'b0}};
+    wire [TXW-1:0] atr_now = run ? atr : {TXW{1'b0}};
+    wire [CW-1:0] acp_now = run ? acp : {CW{1'b0}};
+    wire [RW-1:0] arp_now = run ? arp : {RW{1'b0}};
+    // verilator lint_off UNSIGNED
+    wire on_grid = (acp_now == {CW{1'b0}}) && (ac_now <= LC[CW-1:0]) && (arp_now == {RW{1'b0}}) &&
+                   (ar_now <= LR[RW-1:0]);
+    // verilator lint_on UNSIGNED
+    wire emit = active && on_grid;
+    wire last_out = emit && (ac_now == LC[CW-1:0]) && (ar_now == LR[RW-1:0]) && (atc_now == tiles_x - 1'b1) &&
+                    (atr_now == tiles_y - 1'b1);
+    wire a_c_end = (ac_now == W[CW-1:0] - 1'b1);
+    wire a_tc_end = (atc_now == tiles_x - 1'b1);
+    wire a_r_end = (ar_now == H[RW-1:0] - 1'b1);
+    always @(posedge clk) begin
+        if (rst) begin
+            run <= 1'b0;
+            ac <= {CW{1'b0}};
+            ar <= {RW{1'b0}};
+            atc <= {TXW{1'b0}};
+            atr <= {TXW{1'b0}};
+            acp <= {CW{1'b0}};
+            arp <= {RW{1'b0}};
+        end else if (active) begin
+            run <= !last_out;  // the walk ends at the frame's last output
+            ac <= a_c_end ? {CW{1'b0}} : ac_now + 1'b1;
+            acp <= (a_c_end || acp_now == SW[CW-1:0] - 1'b1) ? {CW{1'b0}} : acp_now + 1'b1;
+            atc <= atc_now;
+            ar <= ar_now;
+            arp <= arp_now;
+            atr <= atr_now;
+            if (a_c_end) begin
+                atc <= a_tc_end ? {TXW{1'b0}} : atc_now + 1'b1;
+                if (a_tc_end) begin
+                    ar <= a_r_end ? {RW{1'b0}} : ar_now + 1'b1;
+                    arp <= (a_r_end || arp_now == SH[RW-1:0] - 1'b1) ? {RW{1'b0}} : arp_now + 1'b1;
+                    if (a_r_end) atr <= atr_now + 1'b1;
+                end
+            end
+        end
+    end
+
+    // ---------------------------------------------------------------- line buffers
+    // KH-1 lines packed side by side in one memory of one line: a write and a read per slot. The read
+    // is registered (block RAM) and addressed one slot ahead. The line is tiles_x * W long.
+    reg [AW-1:0] line_last;  // tiles_x * W - 1 (tiles_x changes only between frames)
+    always @(posedge clk) line_last <= tiles_x * W[AW-1:0] - 1'b1;
+    wire [EW-1:0] new_elem = in_valid ? in_data : {EW{1'b0}};
+    // verilator lint_off UNUSEDSIGNAL
+    wire [(KH > 1 ? (KH - 1) * EW : EW)-1:0] lines;   // line l = element l+1 rows above (unused when KH = 1)
+    // verilator lint_on UNUSEDSIGNAL
+    generate
+        if (KH > 1) begin : g_lines
+            localparam integer LW = (KH - 1) * EW;
+            reg [LW-1:0] rd;
+            wire [LW-1:0] wr;
+            if (KH > 2) begin : g_chain
+                assign wr = {rd[LW-EW-1:0], new_elem};
+            end else begin : g_single
+                assign wr = new_elem;
+            end
+            reg [AW-1:0] sc, sc_inc;  // this slot's address; the next one, kept ready in a register
+            wire [AW-1:0] sc_next = slot ? sc_inc : sc;
+            always @(posedge clk) begin
+                if (rst) begin
+                    sc <= {AW{1'b0}};
+                    sc_inc <= (LINE > 1) ? {{(AW-1){1'b0}}, 1'b1} : {AW{1'b0}};
+                end else if (slot) begin
+                    sc <= sc_inc;
+                    sc_inc <= (sc_inc == line_last) ? {AW{1'b0}} : sc_inc + 1'b1;
+                end
+            end
+            if (LINE > 64) begin : g_block
+                (* ram_style = "block" *) reg [LW-1:0] mem [0:LINE-1];
+                always @(posedge clk) begin
+                    if (slot) mem[sc] <= wr;
+                    rd <= mem[sc_next];
+                end
+            end else begin : g_any
+                reg [LW-1:0] mem [0:LINE-1];
+                always @(posedge clk) begin
+                    if (slot) mem[sc] <= wr;
+                    rd <= mem[sc_next];
+                end
+            end
+            assign lines = rd;
+        end else begin : g_no_lines
+            assign lines = {EW{1'b0}};
+        end
+    endgenerate
+
+    // ---------------------------------------------------------------- window
+    wire [KH*KW*EW-1:0] win;
+    genvar gi, gj;
+    generate
+        for (gi = 0; gi < KH; gi = gi + 1) begin : g_row
+            wire [EW-1:0] column_in;
+            if (gi == KH - 1) begin : g_new
+                assign column_in = new_elem;
+            end else begin : g_old
+                assign column_in = lines[(KH - 2 - gi)*EW +: EW];
+            end
+            for (gj = 0; gj < KW; gj = gj + 1) begin : g_col
+                reg [EW-1:0] element;
+                wire [EW-1:0] shift_in;
+                if (gj == KW - 1) begin : g_last
+                    assign shift_in = column_in;
+                end else begin : g_inner
+                    assign shift_in = win[(gi*KW + gj + 1)*EW +: EW];
+                end
+                always @(posedge clk) if (slot) element <= shift_in;
+                assign win[(gi*KW + gj)*EW +: EW] = element;
+            end
+        end
+    endgenerate
+    assign out_window = win;
+
+    // ---------------------------------------------------------------- outputs
+    always @(posedge clk) begin
+        if (rst) begin
+            out_valid <= 1'b0;
+            out_last <= 1'b0;
+        end else begin
+            out_valid <= emit;
+            out_last <= last_out;
+        end
+    end
+    // Padding flags: the window's row i is tile row ar - PT + i; inside the tile or not (constants only).
+    wire signed [31:0] ar32 = {{(32 - RW){1'b0}}, ar_now};
+    wire signed [31:0] ac32 = {{(32 - CW){1'b0}}, ac_now};
+    integer pi;
+    always @(posedge clk) begin
+        if (emit) begin
+            for (pi = 0; pi < KH; pi = pi + 1)
+                out_row_ok[pi] <= (ar32 + pi - PT >= 0) && (ar32 + pi - PT < H);
+        end
+    end
+    integer pj;
+    always @(posedge clk) begin
+        if (emit) begin
+            for (pj = 0; pj < KW; pj = pj + 1)
+                out_col_ok[pj] <= (ac32 + pj - PL >= 0) && (ac32 + pj - PL < W);
+        end
+    end
+endmodule
+
+`default_nettype wire
