@@ -27,6 +27,7 @@ KERNELS = ("da", "mac")  # lepton_hw.backends.rtl.cmvm.KERNELS (not imported: th
 SIMULATORS = ("verilator", "cocotb-verilator", "icarus")  # lepton_hw.sim.run.SIMULATORS
 
 if TYPE_CHECKING:
+    from lepton_hw.backends.rtl.layout import Tiling
     from lepton_hw.schedule import ScheduleOptions
     from lepton_hw.train.datasets import Dataset
 
@@ -73,8 +74,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     buffer = io.BytesIO()
     np.save(buffer, y)
     atomic_write_bytes(out, buffer.getvalue())
-    classes = np.bincount(np.argmax(y, axis=1), minlength=y.shape[1]) if y.shape[1] > 1 else None
-    print(f"{args.engine}: {y.shape[0]} samples x {y.shape[1]} outputs ({graph.output.type}) -> {args.output}")
+    classes = np.bincount(np.argmax(y, axis=-1).ravel(), minlength=y.shape[-1]) if y.shape[-1] > 1 else None
+    if y.ndim == 4:  # whole frames: a map of tiles
+        print(
+            f"{args.engine}: {y.shape[0]} frames x {y.shape[1]}x{y.shape[2]} tiles x {y.shape[3]} outputs "
+            f"({graph.output.type}) -> {args.output}"
+        )
+    else:
+        print(f"{args.engine}: {y.shape[0]} samples x {y.shape[1]} outputs ({graph.output.type}) -> {args.output}")
     if classes is not None:
         print("argmax class counts: " + " ".join(f"{c}:{n}" for c, n in enumerate(classes)))
     return 0
@@ -180,9 +187,11 @@ def cmd_rtl(args: argparse.Namespace) -> int:
     if args.no_sim:
         return 0
     raw = _rtl_check_frames(graph, Path(args.dir), args.frames)
+    if project.tiling is not None:
+        raw = _tiled_check_frames(graph, project.tiling, raw, args.frames)
     print(f"simulating {len(raw)} frames back to back with {args.sim} (the first build takes a while) ...")
     run = sim_run.simulate(project, graph, raw, args.sim)
-    expected = sim_run.expected_packets(graph, raw)
+    expected = sim_run.expected_packets(graph, raw, project.tiling)
     got = run.result.packets
     if got != expected:
         from lepton_hw.packets import first_difference
@@ -216,8 +225,21 @@ def _schedule_options(args: argparse.Namespace) -> ScheduleOptions:
         layers[name] = LayerChoice(impl=impl, fold=int(fold) if fold else None)
     return ScheduleOptions(
         kernel=args.kernel, clocks_per_pixel=args.clocks_per_pixel, pixel_clock_mhz=args.pixel_clock,
-        pipeline=args.pipeline, layers=layers,
+        pipeline=args.pipeline, layers=layers, frame=args.frame,
     )  # fmt: skip
+
+
+def _frame_size(text: str) -> tuple[int, int]:
+    """--frame WxH -> (width, height)."""
+    width, sep, height = text.lower().partition("x")
+    if (
+        not sep
+        or not width.isdigit()
+        or not height.isdigit()
+        or not (0 < int(width) <= 8192 and 0 < int(height) <= 8192)
+    ):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected WIDTHxHEIGHT in pixels, like 1280x1024 (each 1..8192)")
+    return int(width), int(height)
 
 
 def _rtl_check_frames(graph: Graph, directory: Path, count: int) -> np.ndarray:
@@ -233,6 +255,24 @@ def _rtl_check_frames(graph: Graph, directory: Path, count: int) -> np.ndarray:
     raw = rng.integers(t.min_raw, t.max_raw + 1, size=(max(count, 2), *graph.input.shape))
     raw[0], raw[1] = t.min_raw, t.max_raw
     return raw[:count]
+
+
+def _tiled_check_frames(graph: Graph, tiling: Tiling, samples: np.ndarray, count: int) -> np.ndarray:
+    """Whole frames for a tiled core's check: the samples laid out as tiles (a mosaic, in turn), the
+    remainder strips and any tile left over random."""
+    t = graph.input.type
+    rng = np.random.default_rng(0)
+    frames = rng.integers(
+        t.min_raw, t.max_raw + 1, size=(count, tiling.frame_height, tiling.frame_width, samples.shape[-1])
+    )
+    h, w = tiling.tile_height, tiling.tile_width
+    k = 0
+    for f in range(count):
+        for r in range(tiling.tiles_y):
+            for c in range(tiling.tiles_x):
+                frames[f, r * h : (r + 1) * h, c * w : (c + 1) * w] = samples[k % len(samples)]
+                k += 1
+    return frames
 
 
 def cmd_estimate(args: argparse.Namespace) -> int:
@@ -444,6 +484,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pixel-clock", type=float, metavar="MHz", help="the camera's pixel rate, recorded in core.json")
     p.add_argument("--layer", action="append", metavar="NAME=IMPL[:FOLD]",
                    help="force a layer's implementation (da, mac, fold), e.g. logits=fold:4; repeatable")  # fmt: skip
+    p.add_argument("--frame", type=_frame_size, metavar="WxH",
+                   help="the camera's largest frame, e.g. 1280x1024: the core classifies every tile of the model's "
+                   "input size in it (default: frames of the model's input size)")  # fmt: skip
     p.add_argument("--sim", default="verilator", choices=SIMULATORS,
                    help="simulator for the check: verilator (native C++ harness, default), cocotb-verilator or "
                    "icarus (through the cocotb testbench)")  # fmt: skip

@@ -133,6 +133,7 @@ class HardwareConfig:
     clocks_per_pixel: int = 1  # core clocks per camera pixel: the time a layer may take per input
     pipeline: int = 1  # adder levels per pipeline stage; 0: no pipeline registers inside a layer
     layers: tuple[tuple[str, LayerChoice], ...] = ()  # (layer name, forced choice), sorted: hashable and comparable
+    frame: tuple[int, int] | None = None  # (width, height) of the camera's largest frame; None: one model input
 
     @property
     def target(self) -> str:
@@ -146,6 +147,7 @@ class HardwareConfig:
             pixel_clock_mhz=self.pixel_clock_mhz,
             pipeline=self.pipeline,
             layers=dict(self.layers),
+            frame=self.frame,
         )
 
 
@@ -181,6 +183,7 @@ class TrainConfig:
             **{k: hw[k] for k in ("kernel", "simulator", "estimate", "check_frames", "clocks_per_pixel", "pipeline")},
             "hls": {"backend": hw["hls_backend"], "strategy": hw["hls_strategy"], "reuse": hw["hls_reuse"]},
             **({"layers": dict(hw["layers"])} if hw["layers"] else {}),  # [name, {impl, fold}] pairs
+            **({"frame": {"width": hw["frame"][0], "height": hw["frame"][1]}} if hw.get("frame") else {}),
         }
         return doc
 
@@ -492,7 +495,8 @@ def _hardware(r: _Reader, data: Any) -> HardwareConfig:
     from lepton_hw.sim.run import SIMULATORS
 
     flow_keys = ("board", "boards", "kernel", "simulator", "hls", "estimate", "check_frames")
-    keys = (*flow_keys, "pixel_clock_mhz", "clocks_per_pixel", "pipeline", "layers")  # the last four: the schedule's
+    # the last five: the schedule's
+    keys = (*flow_keys, "pixel_clock_mhz", "clocks_per_pixel", "pipeline", "layers", "frame")
     h = r.section(data, "hardware", keys)
     known = board_ids()
     board = h.get("board")
@@ -528,7 +532,27 @@ def _hardware(r: _Reader, data: Any) -> HardwareConfig:
         clocks_per_pixel=r.integer(h, "clocks_per_pixel", "hardware", 1, 1, MAX_CLOCKS_PER_PIXEL),
         pipeline=r.integer(h, "pipeline", "hardware", 1, 0, MAX_PIPELINE),
         layers=_layer_choices(r, h.get("layers")),
+        frame=_frame(r, h.get("frame")),
     )
+
+
+MAX_FRAME_SIDE = 8192
+
+
+def _frame(r: _Reader, data: Any) -> tuple[int, int] | None:
+    """``hardware.frame: {width: W, height: H}``: the camera's largest frame, cut into tiles of the model's input."""
+    if data is None:
+        return None
+    f = r.section(data, "hardware.frame", ("width", "height"), required=True)
+    missing = [key for key in ("width", "height") if key not in f]
+    if isinstance(data, dict) and missing:
+        r.fail("hardware.frame", f"must give width and height in pixels, like {{width: 1280, height: 1024}}; "
+               f"missing {', '.join(missing)}")  # fmt: skip
+    if missing:
+        return None
+    width = r.integer(f, "width", "hardware.frame", None, 1, MAX_FRAME_SIDE)
+    height = r.integer(f, "height", "hardware.frame", None, 1, MAX_FRAME_SIDE)
+    return (width, height) if width is not None and height is not None else None
 
 
 def _layer_choices(r: _Reader, data: Any) -> tuple[tuple[str, LayerChoice], ...]:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from lepton_hw import tiles
 from lepton_hw.errors import EngineError, InputDataError, IRError
 from lepton_hw.ir import interp
 from lepton_hw.ir.graph import Graph
@@ -94,10 +95,15 @@ def check_engines(names: list[str]) -> None:
 def run_engine(
     graph: Graph, x: np.ndarray, engine: str, hls: HlsOptions | None = None, rtl: RtlOptions | None = None
 ) -> np.ndarray:
-    """Outputs (N, n_out) float64 of ``engine`` on float input values ``x`` (N, *input shape)."""
+    """Outputs (N, n_out) float64 of ``engine`` on float input values ``x`` (N, *input shape).
+
+    Frames larger than the model's input (N, H, W, C) give the per-tile map (N, H // h, W // w, n_out)
+    (lepton_hw.tiles): the interpreter and Keras on each tile, the RTL core on the whole frames."""
     check_engines([engine])
     if graph.output.type.width > 53:
         raise InputDataError(f"the output type {graph.output.type} has more than 53 bits: float64 cannot hold it")
+    if tiles.is_frame_batch(graph, np.shape(x)):
+        return _run_frames(graph, np.asarray(x), engine, hls or HlsOptions(), rtl or RtlOptions())
     raw = interp.quantize_input(graph, x)  # rejects shapes and values the hardware can't take
     if engine == "ir":
         y = graph.output.type.to_float(np.asarray(interp.run(graph, raw)))
@@ -123,20 +129,58 @@ def run_engine(
     return np.asarray(y, dtype=np.float64).reshape(len(raw), -1)
 
 
-def simulate_rtl(graph: Graph, raw: np.ndarray, options: RtlOptions) -> np.ndarray:
+def _run_frames(graph: Graph, x: np.ndarray, engine: str, hls: HlsOptions, rtl: RtlOptions) -> np.ndarray:
+    """The per-tile map (N, TR, TC, n_out) of whole frames x (N, H, W, C)."""
+    n, height, width = x.shape[:3]
+    h, w = tiles.tile_size(graph)
+    raw = graph.input.type.from_float(x, what="input value", batched=True)
+    if engine == "rtl":
+        out = simulate_rtl(graph, raw, rtl, frame=(width, height))
+    elif engine == "csim":
+        from lepton_hw.backends.hls.tiles import predict_csim_frames
+
+        out = predict_csim_frames(
+            graph, raw, backend=hls.backend, strategy=hls.strategy, reuse=hls.reuse, layer_reuse=hls.layer_reuse
+        )
+    else:
+        cut = tiles.cut_tiles(raw, (h, w))
+        if engine == "ir":
+            out = np.asarray(interp.run(graph, cut))
+        else:
+            from lepton_hw.frontend.keras_engine import predict_keras
+
+            out = predict_keras(graph, graph.input.type.to_float(cut))
+            return np.asarray(out, dtype=np.float64).reshape(n, height // h, width // w, -1)
+    y = graph.output.type.to_float(np.asarray(out))
+    return np.asarray(y, dtype=np.float64).reshape(n, height // h, width // w, -1)
+
+
+def simulate_rtl(
+    graph: Graph, raw: np.ndarray, options: RtlOptions, frame: tuple[int, int] | None = None
+) -> np.ndarray:  # fmt: skip
+    """Raw outputs of the RTL core on raw inputs; records the run's timing in DIR/rtl when it is used.
+    ``frame`` (width, height): whole frames of tiles, for a tiled core of that frame size."""
     """Raw outputs of the RTL core on raw inputs; records the run's timing in DIR/rtl when it is used."""
     from lepton_hw.backends.rtl import build_rtl
     from lepton_hw.backends.rtl.project import load_rtl, record_timing
     from lepton_hw.sim.run import require_simulator, simulate
 
     require_simulator(options.sim)  # before any slow step
+    from lepton_hw.schedule import ScheduleOptions
+
     folder = options.rtl_dir
+    project = None
     if folder is not None and (folder / "core.json").is_file():
         project = load_rtl(folder, graph)
-    else:
+        t = project.tiling
+        if (None if t is None else (t.frame_width, t.frame_height)) != frame:
+            what = "one model input" if t is None else f"{t.frame_width}x{t.frame_height} frames"
+            log.info("%s takes %s: simulating a core generated now for these inputs", folder, what)
+            project = None
+    if project is None:
         folder = None
-        log.info("no rtl/ folder: simulating a core generated now (kernel %s)", options.kernel)
-        project = build_rtl(graph, kernel=options.kernel)
+        log.info("simulating a core generated now (kernel %s)", options.kernel)
+        project = build_rtl(graph, options=ScheduleOptions(kernel=options.kernel, frame=frame))
     log.info("rtl: simulating %d frames with %s", len(raw), options.sim)
     run = simulate(project, graph, raw, options.sim)
     if folder is not None:
@@ -157,17 +201,20 @@ def compare_outputs(outputs: dict[str, np.ndarray]) -> dict[str, Any]:
         bad = np.argwhere(outputs[engine] != reference)
         mismatches[engine] = len(np.unique(bad[:, 0])) if bad.size else 0
         if bad.size and first is None:
-            sample, index = (int(v) for v in bad[0])
+            where = tuple(int(v) for v in bad[0])
             first = {
                 "engine": engine,
-                "sample": sample,
-                "index": index,
-                "expected": float(reference[sample, index]),
-                "got": float(outputs[engine][sample, index]),
+                "sample": where[0],
+                "index": where[-1],
+                "expected": float(reference[where]),
+                "got": float(outputs[engine][where]),
             }
+            if len(where) == 4:  # a per-tile map: (frame, tile row, tile column, output)
+                first["tile"] = [where[1], where[2]]
     return {
         "n": len(reference),
-        "outputs": int(reference.shape[1]) if reference.ndim == 2 else 1,
+        "outputs": int(reference.shape[-1]) if reference.ndim >= 2 else 1,
+        **({"tiles": [int(reference.shape[1]), int(reference.shape[2])]} if reference.ndim == 4 else {}),
         "engines": engines,
         "reference": engines[0],
         "mismatches": mismatches,
@@ -178,7 +225,8 @@ def compare_outputs(outputs: dict[str, np.ndarray]) -> dict[str, Any]:
 
 def mismatch_text(report: dict[str, Any]) -> str:
     first = report["first_mismatch"]
+    tile = f"tile {tuple(first['tile'])}, " if "tile" in first else ""
     return (
-        f"NOT bit-exact: first mismatch: engine {first['engine']}, sample {first['sample']}, "
+        f"NOT bit-exact: first mismatch: engine {first['engine']}, sample {first['sample']}, {tile}"
         f"output {first['index']}: expected {first['expected']!r}, got {first['got']!r}"
     )

@@ -3,10 +3,15 @@ RTL core must both send for a frame."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from lepton_hw.ir import interp
 from lepton_hw.ir.graph import Graph
+
+if TYPE_CHECKING:
+    from lepton_hw.backends.rtl.layout import Tiling
 
 
 def result_packet(raw_logits: np.ndarray) -> list[int]:
@@ -15,10 +20,15 @@ def result_packet(raw_logits: np.ndarray) -> list[int]:
     return [int(np.argmax(logits)), *logits]
 
 
-def expected_packets(graph: Graph, raw: np.ndarray) -> list[list[int]]:
-    """The packet of each raw input frame (N, *input shape), as the interpreter computes it."""
+def expected_packets(graph: Graph, raw: np.ndarray, tiling: Tiling | None = None) -> list[list[int]]:
+    """The packet of each raw input frame (N, *input shape), as the interpreter computes it; with
+    ``tiling``, of each whole frame (N, H, W, C): its tiles' results (lepton_hw.tiles)."""
     if len(raw) == 0:
         return []
+    if tiling is not None:
+        from lepton_hw.tiles import frame_packet, tile_map
+
+        return [frame_packet(m) for m in tile_map(graph, np.asarray(raw))]
     out = np.asarray(interp.run(graph, np.asarray(raw))).reshape(len(raw), -1)
     return [result_packet(row) for row in out]
 

@@ -37,15 +37,15 @@ from typing import Any
 import numpy as np
 
 from lepton_hw import fsutil
-from lepton_hw.backends.rtl.layout import CoreLayout
+from lepton_hw.backends.rtl.layout import CoreLayout, Tiling
 from lepton_hw.backends.rtl.project import TOP, RtlProject
 from lepton_hw.errors import EngineError
 from lepton_hw.ir.fixed import FixedType
 from lepton_hw.ir.graph import Graph
 from lepton_hw.packets import expected_packets as expected_packets  # re-exported: the RTL tests' reference
 from lepton_hw.sim import native, sequencer
-from lepton_hw.tiles import map_of_packet
 from lepton_hw.sim.native import NativeBuild
+from lepton_hw.tiles import map_of_packet
 
 log = logging.getLogger(__name__)
 
@@ -411,19 +411,24 @@ def input_words(raw: np.ndarray, layout: CoreLayout) -> np.ndarray:
     return pixel_words(frames, layout.input_type, layout.lane_bits)
 
 
-def timing(result: SimResult, layout: CoreLayout, n_frames: int, pixels: int | None = None) -> dict[str, Any]:
+def timing(
+    result: SimResult, layout: CoreLayout, n_frames: int, tiling: Tiling | None = None
+) -> dict[str, Any]:  # fmt: skip
     """Cycle figures of a run of ``n_frames`` well-formed frames sent back to back.
 
     cycles_per_frame: between consecutive starts of frame; latency: from a frame's last pixel
-    to the first beat of its packet. ``pixels`` (a tiled core's frame): the latency is then to the
-    packet's last beat, since its first tiles leave while the frame still streams in.
+    to the first beat of its packet. A tiled core's first tiles leave while the frame still streams
+    in: its latency is from the last tile's last pixel to the packet's last beat.
     """
-    tiled = pixels is not None
-    pixels = pixels or layout.height * layout.width
+    pixels = layout.height * layout.width
+    last = pixels - 1  # the last pixel the network needs, in a frame
+    if tiling is not None:
+        pixels = tiling.frame_width * tiling.frame_height
+        last = (tiling.tiles_y * tiling.tile_height - 1) * tiling.frame_width + tiling.tiles_x * tiling.tile_width - 1
     starts = result.frame_starts()
-    packets = packet_ends(result) if tiled else result.packet_starts()
+    packets = packet_ends(result) if tiling is not None else result.packet_starts()
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    last_pixels = [int(result.in_beats[(k + 1) * pixels - 1, 0]) for k in range(min(n_frames, len(packets)))]
+    last_pixels = [int(result.in_beats[k * pixels + last, 0]) for k in range(min(n_frames, len(packets)))]
     latencies = [p - last for p, last in zip(packets, last_pixels, strict=False)]
     wall = max(result.wall_seconds, 1e-9)
     return {
@@ -495,11 +500,10 @@ def simulate(
     else:
         rows, cols, n = tiling.tiles_y, tiling.tiles_x, project.layout.n_outputs
         outputs = np.stack([map_of_packet(p, rows, cols, n) for p in result.packets]).reshape(len(raw), rows, cols, n)
-    frame_pixels = pixels if tiling is not None else None
     report = (
-        timing(result, project.layout, len(raw), frame_pixels)
+        timing(result, project.layout, len(raw), tiling)
         if shards == 1
-        else _shards_timing(results, project.layout, frame_pixels)
+        else _shards_timing(results, project.layout, tiling)
     )
     report["processes"] = shards
     report["wall_seconds"] = round(wall, 3)
@@ -543,14 +547,14 @@ def _joined(results: list[SimResult]) -> SimResult:
     )  # fmt: skip
 
 
-def _shards_timing(results: list[SimResult], layout: CoreLayout, pixels: int | None = None) -> dict[str, Any]:
+def _shards_timing(results: list[SimResult], layout: CoreLayout, tiling: Tiling | None = None) -> dict[str, Any]:
     """The cycle figures of several runs: each run's own (frame gaps inside a run only), combined."""
-    reports = [timing(r, layout, len(r.packets), pixels) for r in results]
+    reports = [timing(r, layout, len(r.packets), tiling) for r in results]
     gaps = [b - a for r in results for a, b in itertools.pairwise(r.frame_starts())]
     return {
         "frames": sum(rep["frames"] for rep in reports),
         "simulator": results[0].simulator,
-        "pixels_per_frame": pixels or layout.height * layout.width,
+        "pixels_per_frame": reports[0]["pixels_per_frame"],
         "cycles_per_frame": int(np.median(gaps)) if gaps else None,
         "cycles_per_frame_max": max(gaps) if gaps else None,
         "latency_cycles": max(rep["latency_cycles"] for rep in reports if rep["latency_cycles"] is not None),

@@ -183,7 +183,8 @@ def build_fold(
         ]
     else:
         lines += _tile_position_lines(aw, fw, fold, tiles)
-    lines += [        "",
+    lines += [
+        "",
         "    // ---- stage 1: ROM word and chunk registered (block or distributed RAM)",
         f"    reg [{p * iw - 1}:0] x1;",
         "    reg v1, first1, last1;",
@@ -324,7 +325,7 @@ def _tile_position_lines(aw: int, fw: int, fold: int, tiles: FoldTiles) -> list[
         f"            address <= {aw}'d0;",
         f"            row_base <= {aw}'d0;",
         "        end else if (active) begin",
-        f"            address <= address + 1'b1;",
+        "            address <= address + 1'b1;",
         "            if (last_chunk) begin",
         f"                pc <= pc_end ? {cw}'d0 : pc + 1'b1;",
         "                if (pc_end) begin",

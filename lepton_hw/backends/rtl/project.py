@@ -23,11 +23,11 @@ from typing import Any
 from lepton_hw.backends.rtl.cmvm import KERNELS
 from lepton_hw.backends.rtl.emit import emit_network
 from lepton_hw.backends.rtl.fold import Fold
+from lepton_hw.backends.rtl.layout import CoreLayout, Tiling, check_supported, core_layout, make_tiling
 from lepton_hw.backends.rtl.regmap import c_header, register_map
 from lepton_hw.backends.rtl.regmap import markdown as regmap_markdown
 from lepton_hw.backends.rtl.regmap import to_json as regmap_json
 from lepton_hw.backends.rtl.regmap import verilog as regmap_verilog
-from lepton_hw.backends.rtl.layout import CoreLayout, Tiling, check_supported, core_layout, make_tiling
 from lepton_hw.boards import Board
 from lepton_hw.errors import UnsupportedLayerError
 from lepton_hw.fsutil import atomic_output_dir
@@ -230,7 +230,8 @@ tile row are accepted and ignored.
 
 ## Timing
 - The camera never waits: s_axis_tready is high outside reset{
-    "" if core["clocks_per_pixel"] == 1 else " (once every clocks_per_pixel clocks)"}. A frame takes
+        "" if core["clocks_per_pixel"] == 1 else " (once every clocks_per_pixel clocks)"
+    }. A frame takes
   its width x height clocks, back to back; a tile row's results leave while the next tile row streams in.
 - The network never stalls either. A tile result that m_axis cannot take in time (the queue holds
   {core["result_queue_depth"]}) is dropped and counted (DROPPED_COUNT); the tile position in beat 0 keeps the
