@@ -367,6 +367,8 @@ def cmd_dataset(args: argparse.Namespace) -> int:
     from lepton_hw.fsutil import atomic_output_dir, refuse_existing
     from lepton_hw.train.datasets import export_png, load_dataset
 
+    if args.frames is not None or args.frame_size is not None:
+        return _dataset_frames(args)
     config = load_config(args.config)
     refuse_existing(Path(args.output), args.force)  # before generating or reading many frames
     dataset = load_dataset(config.dataset, config.model.input)
@@ -376,6 +378,48 @@ def cmd_dataset(args: argparse.Namespace) -> int:
     total = sum(written.values())
     print(f"{dataset.description}: wrote {total} PNG frames to {args.output}/<class>/ and preview.png")
     print("per class: " + ", ".join(f"{name} {count}" for name, count in written.items()))
+    return 0
+
+
+def _dataset_frames(args: argparse.Namespace) -> int:
+    """`dataset --frames N --frame-size WxH`: whole camera frames with defects in known tiles."""
+    import csv
+
+    from PIL import Image
+
+    from lepton_hw.config import load_config
+    from lepton_hw.fsutil import atomic_output_dir, refuse_existing
+    from lepton_hw.train.datasets import frames_tile, load_frames
+
+    if args.frames is None or args.frame_size is None:
+        raise UserError("--frames N and --frame-size WxH go together (e.g. --frames 4 --frame-size 640x480)")
+    if args.limit is not None:
+        raise UserError("--limit applies to the per-class PNG export; with --frames, N is the number of frames")
+    config = load_config(args.config)
+    frames_tile(config.dataset, config.model.input, args.frame_size)  # a bad size or kind writes nothing
+    out = Path(args.output)
+    refuse_existing(out, args.force)
+    frames = load_frames(config.dataset, config.model.input, args.frames, args.frame_size)
+    labels = frames.tile_labels
+    digits = max(3, len(str(len(frames.x) - 1)))
+    with atomic_output_dir(out, force=args.force) as tmp:
+        np.save(tmp / "frames.npy", frames.x)
+        np.save(tmp / "tile_labels.npy", labels)
+        with (tmp / "labels.csv").open("w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["frame", "tile_row", "tile_col", "class_index", "class_name"])
+            for (i, row, col), k in np.ndenumerate(labels):
+                writer.writerow([i, row, col, k, frames.classes[k]])
+        for i, frame in enumerate(frames.x):
+            Image.fromarray(frame[:, :, 0], mode="L").save(tmp / f"frame_{i:0{digits}d}.png")
+    n, rows, cols = labels.shape
+    counts = np.bincount(labels.ravel(), minlength=len(frames.classes))
+    print(
+        f"{frames.description}: wrote {n} frames of {rows}x{cols} tiles to {out}/: frames.npy, tile_labels.npy, "
+        f"labels.csv, frame_*.png"
+    )
+    shown = ", ".join(f"{name} {count}" for name, count in zip(frames.classes, counts, strict=True))
+    print(f"tiles per class: {shown}")
     return 0
 
 
@@ -545,9 +589,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("config", metavar="CONFIG.yaml")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
     p.add_argument("--limit", type=_positive_int, metavar="N", help="at most N frames per class")
+    p.add_argument("--frames", type=_positive_int, metavar="N",
+                   help="instead: N whole camera frames with defects in known tiles of the model input's size "
+                   "(surface-defects configs) -> frames.npy, tile_labels.npy, labels.csv, frame_*.png")  # fmt: skip
+    p.add_argument("--frame-size", type=_frame_size, metavar="WxH", help="with --frames: the frame size, e.g. 640x480")
     p.add_argument("--force", action="store_true", help="overwrite DIR if it exists")
     p.set_defaults(func=cmd_dataset)
     return parser
+
+
+MAX_FRAME_SIDE = 8192  # lepton_hw.train.surface_defects.MAX_FRAME_SIDE (not imported: the CLI starts fast)
+
+
+def _frame_size(text: str) -> tuple[int, int]:
+    """WxH, e.g. 640x480 -> (640, 480); each side 1..MAX_FRAME_SIDE (the model input is checked later)."""
+    width, sep, height = text.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit():
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT in pixels, e.g. 640x480; got {text!r}")
+    size = int(width), int(height)
+    if not all(1 <= side <= MAX_FRAME_SIDE for side in size):
+        raise argparse.ArgumentTypeError(f"{text!r}: width and height must be 1..{MAX_FRAME_SIDE} pixels")
+    return size
 
 
 def _positive_int(text: str) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 import cocotb
@@ -17,7 +18,8 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
 from cocotbext.axi import AxiLiteBus, AxiLiteMaster
 
-CASE: dict[str, Any] = json.loads(open(os.environ["LEPTON_TILES_CASE"]).read()) if "LEPTON_TILES_CASE" in os.environ else {}
+CASE_FILE = os.environ.get("LEPTON_TILES_CASE")
+CASE: dict[str, Any] = json.loads(Path(CASE_FILE).read_text()) if CASE_FILE else {}
 
 
 def reg(name: str) -> int:
@@ -29,7 +31,8 @@ class Core:
 
     def __init__(self, dut: Any) -> None:
         self.dut = dut
-        self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.aclk, dut.aresetn, reset_active_level=False)
+        bus = AxiLiteBus.from_prefix(dut, "s_axil")
+        self.axil = AxiLiteMaster(bus, dut.aclk, dut.aresetn, reset_active_level=False)
         self.beats: list[tuple[int, int, int]] = []  # (tdata as unsigned, tuser, tlast)
         self.stalls_in_frame = 0  # clocks with a pixel offered inside a frame and s_axis_tready low
         self.ready = True
@@ -217,7 +220,7 @@ async def malformed_frames_resynchronize(dut: Any) -> None:
     await core.send_lines([(int(r == 0), row) for r, row in enumerate(good[:3])])  # cut short by the next frame
     await core.send_frames([good])  # its start of frame is taken as the malformation: dropped
     await core.settle(len(good) * len(good[0]) + 100)
-    await core.send_lines([(int(r == 0), row) for r, row in enumerate(good + [good[0]])])  # a line too many
+    await core.send_lines([(int(r == 0), row) for r, row in enumerate([*good, good[0]])])  # a line too many
     await core.settle()
     before = len(core.packets())
     await core.send_frames([good])

@@ -10,6 +10,9 @@ Four kinds, chosen by ``dataset.kind`` in the config:
 - ``npz``: arrays ``x`` (N, H, W[, 1 or 3]) uint8 and ``y`` (N,) integer labels.
 
 The model sees ``pixel / 256`` (``ap_ufixed<8,0>``), exactly, so the hardware gets raw pixel bits.
+
+:func:`load_frames` composes whole camera frames instead, with defects in known tiles of the
+model's input size (surface-defects only), for the core's tiled mode.
 """
 
 from __future__ import annotations
@@ -48,6 +51,18 @@ class Dataset:
 
     def subset(self, index: np.ndarray) -> Dataset:
         return Dataset(self.classes, self.x[index], self.y[index], self.description)
+
+
+@dataclass(frozen=True)
+class Frames:
+    """Whole frames ``x`` (uint8, N x H x W x 1) and the class of each ``tile``-sized tile,
+    ``tile_labels`` (int64, N x TR x TC, raster order) indexing ``classes``."""
+
+    classes: tuple[str, ...]
+    x: np.ndarray
+    tile_labels: np.ndarray
+    tile: tuple[int, int]
+    description: str
 
 
 @dataclass(frozen=True)
@@ -97,15 +112,20 @@ def _digits(input_size: tuple[int, int] | None) -> Dataset:
     return Dataset(classes, frames, digits.target.astype(np.int64), "sklearn digits (8x8)")
 
 
-def _surface_defects(config: DatasetConfig, input_size: tuple[int, int] | None) -> Dataset:
-    from lepton_hw.train import surface_defects as sd
-
+def _surface_size(config: DatasetConfig, input_size: tuple[int, int] | None) -> tuple[int, int]:
+    """The surface-defects patch size (height, width): dataset.size or model.input, which must agree."""
     if config.size is not None and input_size is not None and config.size != input_size:
         raise DatasetError(
             f"dataset.size {config.size[0]}x{config.size[1]} differs from model.input "
             f"{input_size[0]}x{input_size[1]}; give one of them"
         )
-    size = config.size or input_size or DEFAULT_SIZE
+    return config.size or input_size or DEFAULT_SIZE
+
+
+def _surface_defects(config: DatasetConfig, input_size: tuple[int, int] | None) -> Dataset:
+    from lepton_hw.train import surface_defects as sd
+
+    size = _surface_size(config, input_size)
     classes = config.classes or sd.DEFAULT_CLASSES
     try:
         frames, labels = sd.generate(
@@ -121,6 +141,58 @@ def _surface_defects(config: DatasetConfig, input_size: tuple[int, int] | None) 
         raise DatasetError(f"dataset (surface-defects): {err}") from None
     description = f"surface-defects ({size[0]}x{size[1]}, difficulty {config.difficulty}, seed {config.seed})"
     return Dataset(tuple(classes), frames, labels, description)
+
+
+# ----------------------------------------------------------------------------- whole frames
+def frames_tile(
+    config: DatasetConfig, input_size: tuple[int, int] | None, frame_size: tuple[int, int]
+) -> tuple[int, int]:
+    """Check that whole frames of ``frame_size`` (width, height) can be composed for ``config``;
+    the tile (height, width), which is the model's input size."""
+    from lepton_hw.train.surface_defects import MAX_FRAME_SIDE
+
+    if config.kind != "surface-defects":
+        raise DatasetError(
+            f"whole frames are composed by the surface-defects generator only, and this config's dataset.kind is "
+            f"{config.kind}; accepted: dataset.kind surface-defects"
+        )
+    tile = _surface_size(config, input_size)
+    width, height = frame_size
+    if not (tile[1] <= width <= MAX_FRAME_SIDE and tile[0] <= height <= MAX_FRAME_SIDE):
+        raise DatasetError(
+            f"frame size {width}x{height}: width must be {tile[1]}..{MAX_FRAME_SIDE} and height "
+            f"{tile[0]}..{MAX_FRAME_SIDE} (at least one tile, the model input {tile[0]}x{tile[1]})"
+        )
+    return tile
+
+
+def load_frames(
+    config: DatasetConfig,
+    input_size: tuple[int, int] | None,
+    count: int,
+    frame_size: tuple[int, int],
+    defect_fraction: float = 0.25,
+) -> Frames:
+    """``count`` whole frames of ``frame_size`` (width, height) from the config's surface-defects
+    generator (classes, difficulty, textures, seed), cut into tiles of the model's input size;
+    ``defect_fraction`` of the tiles get a defect (see :func:`~lepton_hw.train.surface_defects.compose_frames`)."""
+    from lepton_hw.train import surface_defects as sd
+
+    tile = frames_tile(config, input_size, frame_size)
+    width, height = frame_size
+    classes = config.classes or sd.DEFAULT_CLASSES
+    try:
+        frames, labels = sd.compose_frames(
+            count, width, height, tile, config.seed, classes=classes, difficulty=config.difficulty,
+            textures=config.textures or sd.TEXTURES, defect_fraction=defect_fraction,
+        )  # fmt: skip
+    except ValueError as err:
+        raise DatasetError(f"dataset (surface-defects frames): {err}") from None
+    description = (
+        f"surface-defects frames ({width}x{height}, tiles {tile[0]}x{tile[1]}, difficulty {config.difficulty}, "
+        f"seed {config.seed})"
+    )
+    return Frames(tuple(classes), frames, labels, tile, description)
 
 
 # ----------------------------------------------------------------------------- user data

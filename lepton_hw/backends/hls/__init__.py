@@ -4,15 +4,35 @@ around it, a testbench, build tcl for Vitis HLS / Vivado HLS, and C simulation e
 - :func:`build_project` -> :class:`HlsProject` (a value); :func:`write_project` writes it.
 - :func:`predict_csim`: raw integers through hls4ml's C simulation (compiled once, cached).
 - :func:`run_camera_csim`: Mono8 frames through the camera core's C simulation.
+- Full frames (a ``frame`` larger than the model input, :mod:`lepton_hw.backends.hls.tiles`):
+  :func:`run_tiled_csim` (a stream through the full-frame core), :func:`tile_map_csim` (frames -> per-tile map),
+  :func:`expected_tile_packets` and :func:`interp_tile_map` (the interpreter's).
 - :func:`synth_commands`, :func:`run_synth`, :func:`parse_csynth_report`: the vendor tools, when present.
 
 hls4ml itself is imported only by :mod:`lepton_hw.backends.hls.adapter`.
 """
 
 from lepton_hw.backends.hls.adapter import BACKENDS, STRATEGIES, check_supported
-from lepton_hw.backends.hls.csim import CameraRun, CameraStatus, compile_csim, predict_csim, run_camera_csim
+from lepton_hw.backends.hls.csim import (
+    CameraRun,
+    CameraStatus,
+    compile_csim,
+    predict_csim,
+    run_camera_csim,
+    run_tiled_csim,
+    tile_map_csim,
+)
 from lepton_hw.backends.hls.project import HlsProject, build_project, expected_packets, frame_beats, write_project
 from lepton_hw.backends.hls.synth import BuildSteps, Command, parse_csynth_report, run_synth, synth_commands
+from lepton_hw.backends.hls.tiles import (
+    ErrClear,
+    FrameSize,
+    TiledRun,
+    TiledStatus,
+    expected_tile_packets,
+    interp_tile_map,
+    tiled_frame,
+)
 
 __all__ = [
     "BACKENDS",
@@ -21,16 +41,25 @@ __all__ = [
     "CameraRun",
     "CameraStatus",
     "Command",
+    "ErrClear",
+    "FrameSize",
     "HlsProject",
+    "TiledRun",
+    "TiledStatus",
     "build_project",
     "check_supported",
     "compile_csim",
     "expected_packets",
+    "expected_tile_packets",
     "frame_beats",
+    "interp_tile_map",
     "parse_csynth_report",
     "predict_csim",
     "run_camera_csim",
     "run_synth",
+    "run_tiled_csim",
     "synth_commands",
+    "tile_map_csim",
+    "tiled_frame",
     "write_project",
 ]

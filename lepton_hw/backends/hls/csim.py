@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from lepton_hw.backends.hls import adapter
+from lepton_hw.backends.hls import adapter, tiles
 from lepton_hw.backends.hls.project import (
     Beat,
     beats_text,
@@ -135,12 +135,21 @@ def _settings(backend: str, strategy: str, reuse: int, layer_reuse: LayerReuseAr
     return settings
 
 
-def _cached_build(graph: Graph, settings: adapter.NetSettings, kind: str, cache_dir: Path | None) -> Path:
-    """The folder of a cached build of ``kind`` ('net' or 'camera'), building it when missing."""
+def _cached_build(
+    graph: Graph,
+    settings: adapter.NetSettings,
+    kind: str,
+    cache_dir: Path | None,
+    frame: tiles.Frame | None = None,
+) -> Path:
+    """The folder of a cached build of ``kind`` ('net' or 'camera'), building it when missing. A camera
+    ``frame`` (width, height) larger than the model input builds the full-frame core (folder ``tiles-WxH-...``)."""
     root = (Path(cache_dir) if cache_dir is not None else cache_root()).resolve()  # absolute: WEIGHTS_DIR
     adapter.check_settings_reuse(graph, settings)  # before a cache hit can hide a bad layer name or factor
-    key = cache_key(graph, settings, kind)
-    final = root / f"{kind}-{key}"
+    frame = tiles.tiled_frame(graph, frame) if kind == "camera" else None
+    folder = kind if frame is None else f"tiles-{frame[0]}x{frame[1]}"
+    key = cache_key(graph, settings, folder)
+    final = root / f"{folder}-{key}"
     product = final / (LIB_NAME if kind == "net" else CAMERA_EXE)
 
     def complete() -> bool:
@@ -152,9 +161,11 @@ def _cached_build(graph: Graph, settings: adapter.NetSettings, kind: str, cache_
     root.mkdir(parents=True, exist_ok=True)
     estimate = _estimate_seconds(graph, settings, kind == "camera")
     what = "C simulation" if kind == "net" else "camera C simulation"
+    if frame is not None:
+        what = f"full-frame ({frame[0]} x {frame[1]}) camera C simulation"
     log.info("compiling %s (about %d s)...", what, estimate)
     start = time.monotonic()
-    work = Path(tempfile.mkdtemp(prefix=f".{kind}-{key}-", dir=root))
+    work = Path(tempfile.mkdtemp(prefix=f".{folder}-{key}-", dir=root))
     try:
         project = build_project(
             graph,
@@ -166,6 +177,8 @@ def _cached_build(graph: Graph, settings: adapter.NetSettings, kind: str, cache_
             layer_reuse=settings.layer_reuse,
             camera=kind == "camera",
             weights_txt=True,
+            frame=frame,
+            tb_frames=[] if frame is not None else None,  # the build runs no testbench file of its own
         )
         if kind == "camera" and not project.has_camera:
             require_camera(graph)

@@ -6,6 +6,8 @@ Layout written by :func:`write_project` into ``out_dir``::
     hls/            hls4ml's own project of the network (top ``lepton_net``, io_stream)
     camera/         lepton_camera.{h,cpp} (the IP top), lepton_camera_tb.cpp, lepton_axis.h, lepton_raw.h,
                     tb_data/{beats,expected}.txt
+                    (with a ``frame`` larger than the model input: the full-frame core of lepton_tiles.{h,cpp},
+                    lepton_tiles_tb.cpp under the same names; see :mod:`lepton_hw.backends.hls.tiles`)
     csim/           lepton_csim_bridge.cpp (the network's C simulation entry point for lepton_hw)
     build_camera.tcl, build_opts.tcl, project.json, README.md
 """
@@ -24,14 +26,22 @@ from typing import Any
 import numpy as np
 
 from lepton_hw import packets
-from lepton_hw.backends.hls import adapter
+from lepton_hw.backends.hls import adapter, tiles
 from lepton_hw.backends.hls.synth import BuildSteps, build_opts_tcl, tool_command
-from lepton_hw.errors import UnsupportedLayerError
+from lepton_hw.errors import InputDataError, UnsupportedLayerError
 from lepton_hw.ir.graph import Graph
 
 log = logging.getLogger(__name__)
 
 CAMERA_FILES = ("lepton_axis.h", "lepton_raw.h", "lepton_camera.h", "lepton_camera.cpp", "lepton_camera_tb.cpp")
+# the full-frame core: the written file (as the single-tile core's, so build_camera.tcl serves both) -> its template
+TILED_FILES = {
+    "lepton_axis.h": "lepton_axis.h",
+    "lepton_raw.h": "lepton_raw.h",
+    "lepton_camera.h": "lepton_tiles.h",
+    "lepton_camera.cpp": "lepton_tiles.cpp",
+    "lepton_camera_tb.cpp": "lepton_tiles_tb.cpp",
+}
 PACKET_WORD_BITS = 32
 
 Beat = tuple[int, int, int]  # (pixel, tuser start of frame, tlast end of line)
@@ -94,6 +104,48 @@ def default_tb_frames(graph: Graph) -> list[np.ndarray]:
     ramp = np.rint(np.linspace(0, 255, h * w)).reshape(h, w)
     frames = [np.zeros((h, w)), np.full((h, w), 255), ramp, *rng.integers(0, 256, size=(2, h, w))]
     return [f.astype(np.uint8) for f in frames]
+
+
+def default_tiled_tb_frames(graph: Graph, frame: tiles.Frame) -> list[np.ndarray]:
+    """Frames for a full-frame project's own testbench: a ramp and a seeded noise frame of the largest size,
+    then a noise frame of one tile (a run-time size) and one of the largest size again."""
+    tile_w, tile_h = tiles.tile_size(graph)
+    width, height = frame
+    rng = np.random.default_rng(0)
+    ramp = np.rint(np.linspace(0, 255, height * width)).reshape(height, width)
+    sizes = [(height, width), (tile_h, tile_w), (height, width)]
+    frames = [ramp, *(rng.integers(0, 256, size=size) for size in sizes)]
+    return [f.astype(np.uint8) for f in frames]
+
+
+def tiled_beats_text(frames: Sequence[np.ndarray], frame: tiles.Frame) -> str:
+    """The testbench input of well-formed frames on a full-frame core of the largest size ``frame``: a "size"
+    line before each frame whose size differs from the one in use (at first the largest)."""
+    items: list[tiles.StreamItem] = []
+    current = frame
+    for image in tiles.mono8_frames(frames, "tb_frames"):
+        size = (image.shape[1], image.shape[0])
+        if size != current:
+            items.append(tiles.FrameSize(*size))
+            current = size
+        items.append(image)
+    return tiles.stream_text(items)
+
+
+def tiled_values(graph: Graph, frame: tiles.Frame) -> dict[str, Any]:
+    """The full-frame templates' own values."""
+    tile_w, tile_h = tiles.tile_size(graph)
+    rows, cols = tiles.tile_grid(graph, frame)
+    return {
+        "max_w": frame[0],
+        "max_h": frame[1],
+        "max_tile_rows": rows,
+        "max_tile_cols": cols,
+        "max_tiles": rows * cols,
+        "max_strips": rows + 1,
+        "strip_min": tile_h * tile_w,
+        "strip_max": tile_h * frame[0],
+    }
 
 
 def beats_text(beats: Sequence[Beat]) -> str:
@@ -164,6 +216,7 @@ def build_project(
     tb_frames: Sequence[np.ndarray] | None = None,
     camera: bool = True,
     weights_txt: bool = False,
+    frame: tuple[int, int] | None = None,
 ) -> HlsProject:
     """The HLS project of ``graph``: raises UnsupportedLayerError / EngineError for what it cannot build.
 
@@ -174,18 +227,33 @@ def build_project(
     ``tb_frames`` (uint8 H x W) are the testbench's frames; by default a few deterministic ones.
     Without ``camera`` (or for a network the Mono8 wrapper cannot take) the project has no camera core.
     ``weights_txt``: hls4ml's C simulation reads the weights from text files (quicker to compile).
+    ``frame`` (width, height): the largest camera frame; None or the model input's size = the single-tile core
+    (unchanged). Larger: the full-frame core, which classifies every tile of the model input's size (at most
+    256 x 256 tiles) and sends one packet per frame; ``tb_frames`` may then have any size from one tile to
+    ``frame`` (the testbench writes the run-time size before each frame whose size changes).
     """
     settings = adapter.NetSettings(
         part, float(clock_mhz), backend, strategy, int(reuse), adapter.layer_reuse_pairs(layer_reuse)
     )
     settings.validate()
+    tiled = tiles.tiled_frame(graph, frame)
     model = adapter.build_model_graph(graph, settings, Path("hls"), weights_txt=weights_txt)
     rates = layer_rates(graph, settings, clocks_per_pixel or 1, warn=clocks_per_pixel is not None)
     values = template_values(graph, settings)
     files: dict[str, str] = {"csim/lepton_csim_bridge.cpp": render("lepton_csim_bridge.cpp", values)}
     files["csim/lepton_raw.h"] = render("lepton_raw.h", values)
     problem = camera_problem(graph) if camera else "not asked for"
-    if problem is None:
+    if problem is None and tiled is not None:
+        values.update(tiled_values(graph, tiled))
+        for name, template in TILED_FILES.items():
+            files[f"camera/{name}"] = render(template, values)
+        frames = list(default_tiled_tb_frames(graph, tiled) if tb_frames is None else tb_frames)
+        _check_tb_sizes(graph, frames, tiled)
+        files["camera/tb_data/beats.txt"] = tiled_beats_text(frames, tiled)
+        files["camera/tb_data/expected.txt"] = packets_text(tiles.expected_tile_packets(graph, frames))
+        files["build_camera.tcl"] = render("build_camera.tcl", values)
+        files["build_opts.tcl"] = build_opts_tcl(BuildSteps())
+    elif problem is None:
         for name in CAMERA_FILES:
             files[f"camera/{name}"] = render(name, values)
         frames = list(default_tb_frames(graph) if tb_frames is None else tb_frames)
@@ -196,7 +264,8 @@ def build_project(
         files["build_opts.tcl"] = build_opts_tcl(BuildSteps())
     elif camera:
         log.warning("no camera wrapper: %s", problem)
-    files["README.md"] = render("project_README.md", values)
+    readme = "project_README_tiles.md" if problem is None and tiled is not None else "project_README.md"
+    files["README.md"] = render(readme, values)
     info: dict[str, Any] = {
         "format": "lepton_hw.hls_project",
         "version": 1,
@@ -222,8 +291,73 @@ def build_project(
         "layers": adapter.layer_table(model),
         "da4ml_costs": adapter.da_costs(model),
     }
+    if problem is None and tiled is not None:
+        info["frame"] = frame_info(graph, tiled)
     files["project.json"] = json.dumps(info, indent=1) + "\n"
     return HlsProject(graph, settings, model, files, info)
+
+
+def _check_tb_sizes(graph: Graph, frames: Sequence[np.ndarray], frame: tiles.Frame) -> None:
+    tile_w, tile_h = tiles.tile_size(graph)
+    for k, image in enumerate(tiles.mono8_frames(frames, "tb_frames")):
+        height, width = image.shape
+        if not (tile_w <= width <= frame[0] and tile_h <= height <= frame[1]):
+            raise InputDataError(
+                f"tb_frames[{k}] is {width} x {height}; the core takes frames from one tile ({tile_w} x {tile_h}) "
+                f"to {frame[0]} x {frame[1]}"
+            )
+
+
+# The SPEC's registers (/tmp/spec16/SPEC.md) the HLS core has, as its AXI-Lite arguments (bundle ctrl). Vitis HLS
+# and Vivado HLS assign the offsets themselves: their block-level control registers at 0x00-0x0C (ap_start,
+# ap_done, ap_idle, auto_restart; GIE, IER, ISR: the ap_done interrupt, once per frame), then the arguments in
+# the order of the function's signature; the generated driver header xlepton_camera_hw.h lists them.
+AXILITE_ARGUMENTS = (  # in the order of the signature: the order of their offsets
+    "err_clear",
+    "frame_count",
+    "last_class",
+    "err_malformed",
+    "malformed_count",
+    "frame_width",
+    "frame_height",
+    "errors",
+    "class_count",
+)
+SPEC_REGISTERS = {
+    "FRAME_WIDTH": "frame_width: 0 (its reset value) = the maximum; read at each call (applies to that call's frame); "
+    "a value outside one tile .. the maximum is not used and sets BAD_SIZE, though the argument keeps it",
+    "FRAME_HEIGHT": "frame_height: as frame_width",
+    "ERRORS": "errors: bits 0 MALFORMED and 2 BAD_SIZE, sticky, cleared by err_clear = 1 (not W1C); bit 1 DROPPED "
+    "is never set; err_malformed repeats bit 0",
+    "FRAME_COUNT": "frame_count",
+    "MALFORMED_COUNT": "malformed_count (runs of beats outside a frame count too)",
+    "CLASS_COUNT": "class_count[k], an array in the AXI-Lite space",
+}
+SPEC_REGISTERS_MISSING = {
+    "ID, VERSION, MAX_WIDTH, MAX_HEIGHT, TILE_SIZE, N_CLASSES": "constants: in project.json and lepton_camera.h",
+    "CONTROL": "no ENABLE bit: the core classifies while it is started (ap_start, auto_restart)",
+    "STATUS": "no BUSY or SIZE_PENDING: ap_idle is in the tool's control register; a size applies from the next call",
+    "DROPPED_COUNT": "nothing is dropped: the core stalls s_axis when m_axis is not ready",
+    "IRQ_MASK, IRQ_STATUS": "the tool's ap_done interrupt (GIE, IER, ISR) fires at the end of every frame",
+}
+
+
+def frame_info(graph: Graph, frame: tiles.Frame) -> dict[str, Any]:
+    """project.json's description of a full-frame core."""
+    tile_w, tile_h = tiles.tile_size(graph)
+    rows, cols = tiles.tile_grid(graph, frame)
+    return {
+        "max_width": frame[0],
+        "max_height": frame[1],
+        "tile_width": tile_w,
+        "tile_height": tile_h,
+        "tile_cols": cols,
+        "tile_rows": rows,
+        "packet": "per tile: class | tile column << 16 | tile row << 24, then the logits; tuser first, tlast last",
+        "axilite": list(AXILITE_ARGUMENTS),
+        "spec_registers": SPEC_REGISTERS,
+        "spec_registers_missing": SPEC_REGISTERS_MISSING,
+    }
 
 
 def layer_rates(
