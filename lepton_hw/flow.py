@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 STATE_FILE = "flow.json"
 STATE_FORMAT = 1
 ENGINES = ("ir", "keras", "csim", "rtl")
+WHOLE_FRAMES = 3  # at most: whole frames of hardware.frame the rtl and verify steps check (1280x1024: 0.5 s each)
 # sim_report.json entries that change from run to run without the design changing
 VOLATILE_SIM_KEYS = ("wall_seconds", "build_seconds")
 RTL_VOLATILE = ("sim_report.json", "core.json")  # in DIR/rtl, rewritten by every simulation of the core
@@ -146,6 +147,39 @@ class Context:
         from lepton_hw.boards import get_board
 
         return get_board(self.hardware.target)
+
+    def tiled(self, graph: Graph) -> bool:
+        """Whether ``hardware.frame`` makes the core classify the tiles of larger frames."""
+        frame, shape = self.hardware.frame, graph.input.shape
+        return frame is not None and len(shape) == 3 and tuple(frame) != (shape[1], shape[0])
+
+    def whole_frames(self, graph: Graph) -> tuple[np.ndarray, np.ndarray | None]:
+        """A few frames of ``hardware.frame``'s size for the tiled core's checks: the surface-defects
+        generator's (with their tile labels) when the dataset is that generator, else a mosaic of the
+        test samples. Float input values (N, H, W, C) and labels (N, TR, TC) or None."""
+        from lepton_hw.train.datasets import to_model_input
+
+        assert self.hardware.frame is not None
+        width, height = self.hardware.frame
+        h, w = graph.input.shape[0], graph.input.shape[1]
+        count = min(self.hardware.check_frames, WHOLE_FRAMES)
+        d = self.config.dataset
+        if d.kind == "surface-defects" and graph.input.shape[2] == 1:
+            from lepton_hw.train.surface_defects import compose_frames
+
+            options = {"classes": d.classes} if d.classes else {}
+            frames, labels = compose_frames(
+                count, width, height, (h, w), seed=d.seed + 1, difficulty=d.difficulty, **options
+            )
+            return to_model_input(frames[..., 0]), labels
+        samples = self.test_inputs()
+        rng = np.random.default_rng(0)
+        x = np.zeros((count, height, width, graph.input.shape[2]), dtype=samples.dtype)
+        for f in range(count):
+            for r in range(height // h):
+                for c in range(width // w):
+                    x[f, r * h : (r + 1) * h, c * w : (c + 1) * w] = samples[rng.integers(len(samples))]
+        return x, None
 
 
 # ----------------------------------------------------------------------------- the steps
@@ -273,10 +307,16 @@ def _rtl(ctx: Context) -> str:
     sim_run.require_simulator(hw.simulator)
     project = build_rtl(graph, board, options=hw.schedule_options())
     log.info("rtl: the schedule\n%s", project.schedule_table())
-    raw = ctx.check_frames(graph)
-    # built for the verify step's run of the whole test set, which then reuses this build
-    run = sim_run.simulate(project, graph, raw, hw.simulator, build_for_frames=len(ctx.test_inputs()))
-    _check_packets(f"the RTL core ({hw.simulator})", run.result.packets, sim_run.expected_packets(graph, raw))
+    if project.tiling is None:
+        raw = ctx.check_frames(graph)
+        # built for the verify step's run of the whole test set, which then reuses this build
+        run = sim_run.simulate(project, graph, raw, hw.simulator, build_for_frames=len(ctx.test_inputs()))
+    else:
+        x, _ = ctx.whole_frames(graph)
+        raw = graph.input.type.from_float(x, what="input value", batched=True)
+        run = sim_run.simulate(project, graph, raw, hw.simulator)
+    expected = sim_run.expected_packets(graph, raw, project.tiling)
+    _check_packets(f"the RTL core ({hw.simulator})", run.result.packets, expected)
     write_rtl(project, ctx.path("rtl"), force=True)
     record_timing(ctx.path("rtl"), run.report)
     r = run.report
@@ -295,6 +335,7 @@ def _verify_inputs(ctx: Context) -> dict[str, Any]:
         "hls": dataclasses.astuple(ctx.hls_options()),
         "rtl": digest(ctx.path("rtl"), ignore=RTL_VOLATILE),
         "simulator": hw.simulator,
+        "frame": hw.frame,
     }
 
 
@@ -313,10 +354,27 @@ def _verify(ctx: Context) -> str:
     report["seconds"] = seconds
     report["tools"] = engine_versions(hw.simulator)
     np.save(ctx.path("test_logits.npy"), outputs["ir"])  # the report's predictions (the golden model's)
+    whole = ""
+    if ctx.tiled(graph):  # the camera's whole frames: every tile, through the tiled core and the HLS wrapper
+        frames, labels = ctx.whole_frames(graph)
+        maps, frame_seconds = {}, {}
+        for engine in ("ir", "csim", "rtl"):
+            log.info("verify: engine %s on %d whole frames", engine, len(frames))
+            start = time.perf_counter()
+            maps[engine] = run_engine(graph, frames, engine, hls, rtl)
+            frame_seconds[engine] = round(time.perf_counter() - start, 1)
+        report["frames"] = compare_outputs(maps) | {"seconds": frame_seconds}
+        extra = {} if labels is None else {"labels": labels}
+        np.savez_compressed(ctx.path("frames.npz"), x=frames, map=maps["ir"], **extra)
+        if not report["frames"]["bit_exact"]:
+            report["bit_exact"] = False
+            report["first_mismatch"] = report["frames"]["first_mismatch"]
+        t = report["frames"]["tiles"]
+        whole = f"; on {len(frames)} whole frames of {t[0]}x{t[1]} tiles: {', '.join(maps)} agree"
     atomic_write_bytes(ctx.path("verify.json"), (json.dumps(report, indent=1) + "\n").encode())
     if not report["bit_exact"]:
         raise MismatchError(f"{mismatch_text(report)} (-> {ctx.path('verify.json')})")
-    return f"{', '.join(ENGINES)} agree on all {report['n']} test frames x {report['outputs']} outputs"
+    return f"{', '.join(ENGINES)} agree on all {report['n']} test frames x {report['outputs']} outputs{whole}"
 
 
 def engine_versions(simulator: str) -> dict[str, str]:
@@ -384,6 +442,7 @@ REPORT_INPUTS = (
     "utilization.png",
     "hls/camera_check.json",
     "rtl/sim_report.json",
+    "frames.npz",
 )
 
 
@@ -400,14 +459,21 @@ def _report(ctx: Context) -> str:
 
 def _ip_inputs(ctx: Context) -> dict[str, Any]:
     return _reads(ctx, "rtl", "hls", "report.html", "test_x.npy", "estimate.json") | {
-        "check_frames": ctx.hardware.check_frames
+        "check_frames": ctx.hardware.check_frames,
+        "frame": ctx.hardware.frame,
     }
 
 
 def _ip(ctx: Context) -> str:
     from lepton_hw.ip import write_ip
 
-    folder = write_ip(ctx.directory, ctx.check_frames(ctx.graph()))
+    graph = ctx.graph()
+    if ctx.tiled(graph):  # one whole frame (1280x1024: 1.3 million pixels in frames.hex)
+        x, _ = ctx.whole_frames(graph)
+        raw = graph.input.type.from_float(x[:1], what="input value", batched=True)
+    else:
+        raw = ctx.check_frames(graph)
+    folder = write_ip(ctx.directory, raw)
     files = sum(1 for p in folder.rglob("*") if p.is_file())
     return f"{folder.name}/: {files} files (rtl/, tb/, hls/, README.md, report.html)"
 
@@ -420,7 +486,8 @@ STEPS: tuple[Step, ...] = (
     Step("hls", _hls, _hls_inputs, ("hls",), code=("backends/hls", "hls_templates", "packets.py")),
     Step("rtl", _rtl, _rtl_inputs, ("rtl",), code=("backends/rtl", "sim", "packets.py", "schedule.py"),
          ignore=RTL_VOLATILE),
-    Step("verify", _verify, _verify_inputs, ("verify.json", "test_logits.npy"), code=("engines.py",)),
+    Step("verify", _verify, _verify_inputs, ("verify.json", "test_logits.npy", "frames.npz"),
+         code=("engines.py", "tiles.py")),
     Step("estimate", _estimate, _estimate_inputs, ("estimate.json", "estimate.md", "utilization.png"),
          code=("estimate", "boards", "boards.py")),
     Step("report", _report, _report_inputs, ("report.html",), code=("report",)),
