@@ -45,6 +45,7 @@ def build_report(directory: Path | str, config: Any = None) -> str:
         _model(graph, _read(directory / "metrics.json")),
         _accuracy(directory),
         _samples(directory, graph),
+        _whole_frame(directory, graph),
         _bit_exact(directory),
         _timing(directory),
         _boards(directory),
@@ -217,6 +218,33 @@ def _samples(directory: Path, graph: Graph) -> str:
         f"are misclassified.</p>"
     )
     return _section("samples", "Sample frames", text + "".join(rows), "DIR/test_x.npy, test_y.npy, test_logits.npy")
+
+
+def _whole_frame(directory: Path, graph: Graph) -> str:
+    """A camera frame with its defect map (hardware.frame): only when the flow checked whole frames."""
+    path = directory / "frames.npz"
+    metrics = _read(directory / "metrics.json")
+    if not path.is_file():
+        return ""
+    from lepton_hw.report.defect_map import defect_map_svg
+
+    with np.load(path, allow_pickle=False) as data:
+        x, tile_map = data["x"], data["map"]
+        labels = data["labels"] if "labels" in data.files else None
+    raw = graph.input.type.from_float(x[:1], what="input value", batched=True)[0]
+    frame = np.clip(raw, 0, 255).astype(np.uint8)
+    predicted = np.argmax(tile_map[0], axis=-1)  # lowest index on a tie, as the core's beat 0
+    n = tile_map.shape[-1]
+    classes = metrics["classes"] if metrics and len(metrics.get("classes", [])) == n else [str(k) for k in range(n)]
+    tile = (int(graph.input.shape[0]), int(graph.input.shape[1]))
+    svg = defect_map_svg(frame, predicted, classes, tile, None if labels is None else labels[0])
+    text = (
+        f"<p>The first of {len(x)} whole {x.shape[2]}x{x.shape[1]} frames the flow checked: every tile tinted by the "
+        "class the golden model gives it (the core's and the HLS wrapper's maps are equal to it, see below)"
+        + (", tiles where it differs from the defect planted there crossed out" if labels is not None else "")
+        + ".</p>"
+    )
+    return _section("frame", "A whole camera frame", text + f'<div class="frame">{svg}</div>', "DIR/frames.npz")
 
 
 def _bit_exact(directory: Path) -> str:
