@@ -382,7 +382,8 @@ def cmd_dataset(args: argparse.Namespace) -> int:
 
 
 def _dataset_frames(args: argparse.Namespace) -> int:
-    """`dataset --frames N --frame-size WxH`: whole camera frames with defects in known tiles."""
+    """`dataset --frames N [--frame-size WxH]`: whole camera frames with defects in known tiles; the size
+    defaults to the config's hardware.frame."""
     import csv
 
     from PIL import Image
@@ -391,15 +392,18 @@ def _dataset_frames(args: argparse.Namespace) -> int:
     from lepton_hw.fsutil import atomic_output_dir, refuse_existing
     from lepton_hw.train.datasets import frames_tile, load_frames
 
-    if args.frames is None or args.frame_size is None:
-        raise UserError("--frames N and --frame-size WxH go together (e.g. --frames 4 --frame-size 640x480)")
+    if args.frames is None:
+        raise UserError("--frame-size WxH goes with --frames N (e.g. --frames 4 --frame-size 640x480)")
     if args.limit is not None:
         raise UserError("--limit applies to the per-class PNG export; with --frames, N is the number of frames")
     config = load_config(args.config)
-    frames_tile(config.dataset, config.model.input, args.frame_size)  # a bad size or kind writes nothing
+    frame_size = args.frame_size or config.hardware.frame
+    if frame_size is None:
+        raise UserError(f"--frames: give --frame-size WxH (e.g. 640x480); {args.config} has no hardware.frame")
+    frames_tile(config.dataset, config.model.input, frame_size)  # a bad size or kind writes nothing
     out = Path(args.output)
     refuse_existing(out, args.force)
-    frames = load_frames(config.dataset, config.model.input, args.frames, args.frame_size)
+    frames = load_frames(config.dataset, config.model.input, args.frames, frame_size)
     labels = frames.tile_labels
     digits = max(3, len(str(len(frames.x) - 1)))
     with atomic_output_dir(out, force=args.force) as tmp:
@@ -415,8 +419,8 @@ def _dataset_frames(args: argparse.Namespace) -> int:
     n, rows, cols = labels.shape
     counts = np.bincount(labels.ravel(), minlength=len(frames.classes))
     print(
-        f"{frames.description}: wrote {n} frames of {rows}x{cols} tiles to {out}/: frames.npy, tile_labels.npy, "
-        f"labels.csv, frame_*.png"
+        f"{frames.description}: wrote {n} frames, {rows} rows x {cols} columns of tiles each, to {out}/: "
+        "frames.npy, tile_labels.npy, labels.csv, frame_*.png"
     )
     shown = ", ".join(f"{name} {count}" for name, count in zip(frames.classes, counts, strict=True))
     print(f"tiles per class: {shown}")
@@ -592,24 +596,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames", type=_positive_int, metavar="N",
                    help="instead: N whole camera frames with defects in known tiles of the model input's size "
                    "(surface-defects configs) -> frames.npy, tile_labels.npy, labels.csv, frame_*.png")  # fmt: skip
-    p.add_argument("--frame-size", type=_frame_size, metavar="WxH", help="with --frames: the frame size, e.g. 640x480")
+    p.add_argument("--frame-size", type=_frame_size, metavar="WxH",
+                   help="with --frames: the frame size, e.g. 640x480 (default: hardware.frame)")  # fmt: skip
     p.add_argument("--force", action="store_true", help="overwrite DIR if it exists")
     p.set_defaults(func=cmd_dataset)
     return parser
-
-
-MAX_FRAME_SIDE = 8192  # lepton_hw.train.surface_defects.MAX_FRAME_SIDE (not imported: the CLI starts fast)
-
-
-def _frame_size(text: str) -> tuple[int, int]:
-    """WxH, e.g. 640x480 -> (640, 480); each side 1..MAX_FRAME_SIDE (the model input is checked later)."""
-    width, sep, height = text.lower().partition("x")
-    if not sep or not width.isdigit() or not height.isdigit():
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT in pixels, e.g. 640x480; got {text!r}")
-    size = int(width), int(height)
-    if not all(1 <= side <= MAX_FRAME_SIDE for side in size):
-        raise argparse.ArgumentTypeError(f"{text!r}: width and height must be 1..{MAX_FRAME_SIDE} pixels")
-    return size
 
 
 def _positive_int(text: str) -> int:

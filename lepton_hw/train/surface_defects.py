@@ -13,6 +13,10 @@ low-contrast part.  The noise is Gaussian read noise plus shot noise that grows 
 root of the signal.  ``difficulty`` (0..1) lowers the defect contrast, shrinks defects a little
 and raises texture and noise strength.
 
+:func:`compose_frames` draws whole camera frames for the core's tiled mode instead: one surface
+under one light across the frame, with defects painted by the same painters into known tiles of
+the patch size, so that every tile is a sample like :func:`generate`'s.
+
 Determinism: the class counts are exact (largest remainder) and the labels are shuffled by a
 generator seeded from ``seed`` alone.  Sample ``i`` is drawn from its own generator seeded from
 ``(seed, i)``, so it depends only on the seed, its index, its class and the other arguments: not
@@ -54,7 +58,7 @@ _TAG_LAYOUT = 0x4C41594F
 _TAG_SURFACE = 0x53555246
 _TAG_NOISE = 0x4E4F4953
 _TAG_TILE = 0x54494C45
-MAX_FRAME_SIDE = 8192  # compose_frames: the largest frame width or height
+MAX_FRAME_SIDE = 8192  # compose_frames: the largest frame width or height (as lepton_hw.config's)
 # How difficulty 0.0 -> 1.0 moves the image statistics, as (easy, hard) pairs: the defect
 # contrast multiplier, the defect size multiplier, the texture amplitude (relative standard
 # deviation of the reflectance), the read noise (grey levels) and the shot-noise gain.
@@ -657,10 +661,10 @@ def _check_names(kind: str, values: Sequence[str], accepted: tuple[str, ...]) ->
 
 
 def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    if high is not None and value > high:
-        raise ValueError(f"{name} must be an integer {low}..{high}, got {value!r}")
+    valid = not isinstance(value, bool) and isinstance(value, int | np.integer)
+    if not valid or value < low or (high is not None and value > high):
+        accepted = f">= {low}" if high is None else f"{low}..{high}"
+        raise ValueError(f"{name} must be an integer {accepted}, got {value!r}")
     return int(value)
 
 
