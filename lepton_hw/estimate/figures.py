@@ -30,6 +30,9 @@ class Design:
 
     @property
     def pixels_per_frame(self) -> int:
+        tiling = self.core.get("tiling")  # a tiled core takes the camera's whole frame
+        if tiling:
+            return int(tiling["max_width"] * tiling["max_height"])
         frame = self.core["frame"]
         return int(frame["height"] * frame["width"])
 

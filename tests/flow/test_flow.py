@@ -399,3 +399,32 @@ def test_report_renders_in_headless_chromium(first_run: tuple[Path, Any, list], 
     for section in ("summary", "model", "accuracy", "samples", "bit-exact", "timing", "boards", "hls", "provenance"):
         assert f'<section id="{section}">' in dom, section
     shutil.copy(png, Path(os.environ.get("LEPTON_HW_REPORT_PNG", tmp_path / "copy.png")))
+
+
+def test_whole_frames_run_through_every_step(
+    first_run: tuple[Path, Any, list], config_path: Path, tmp_path: Path, capsys: Any
+) -> None:
+    """hardware.frame: the core and the HLS wrapper take whole frames of tiles; verify compares their maps
+    with the interpreter's, the report draws a frame's map, and the IP testbench passes on a whole frame."""
+    out = _copy(first_run, tmp_path)
+    config = yaml.safe_load(config_path.read_text())
+    config["hardware"]["frame"] = {"width": 27, "height": 20}  # 3 x 2 tiles of 8 x 8, remainders 3 and 4
+    changed = tmp_path / "frame.yaml"
+    changed.write_text(yaml.safe_dump(config))
+    status, stdout, err = run_cli(["flow", str(changed), "-o", str(out)], capsys)
+    assert status == 0, err
+    ran = {name for name, state in _steps(stdout.splitlines()).items() if state == "ran"}
+    assert ran == {"hls", "rtl", "verify", "estimate", "report", "ip"}
+    core = json.loads((out / "rtl" / "core.json").read_text())
+    assert core["tiling"] == {"max_width": 27, "max_height": 20, "tile_width": 8, "tile_height": 8, "tiles_x": 3,
+                              "tiles_y": 2}  # fmt: skip
+    frames = json.loads((out / "verify.json").read_text())["frames"]
+    assert frames["bit_exact"] and frames["engines"] == ["ir", "csim", "rtl"] and frames["tiles"] == [2, 3]
+    with np.load(out / "frames.npz") as data:
+        assert data["x"].shape[1:3] == (20, 27) and data["map"].shape[1:3] == (2, 3)
+    assert "A whole camera frame" in (out / "report.html").read_text()
+    ip = out / "ip"
+    assert (ip / "rtl" / "lepton_regs.h").is_file() and (ip / "rtl" / "REGISTERS.md").is_file()
+    if shutil.which("iverilog"):
+        done = subprocess.run([str(ip / "tb" / "run_icarus.sh")], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0 and "PASS: 1 frames" in done.stdout, done.stdout + done.stderr
