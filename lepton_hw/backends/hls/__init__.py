@@ -5,8 +5,8 @@ around it, a testbench, build tcl for Vitis HLS / Vivado HLS, and C simulation e
 - :func:`predict_csim`: raw integers through hls4ml's C simulation (compiled once, cached).
 - :func:`run_camera_csim`: Mono8 frames through the camera core's C simulation.
 - Full frames (a ``frame`` larger than the model input, :mod:`lepton_hw.backends.hls.tiles`):
-  :func:`run_tiled_csim` (a stream through the full-frame core), :func:`tile_map_csim` (frames -> per-tile map),
-  :func:`expected_tile_packets` and :func:`interp_tile_map` (the interpreter's).
+  :func:`predict_csim_frames` / :func:`tile_map_csim` (frames -> the per-tile map, raw / values),
+  :func:`run_tiled_csim` (any stream through the full-frame core), :func:`expected_tile_packets`.
 - :func:`synth_commands`, :func:`run_synth`, :func:`parse_csynth_report`: the vendor tools, when present.
 
 hls4ml itself is imported only by :mod:`lepton_hw.backends.hls.adapter`.
@@ -20,7 +20,6 @@ from lepton_hw.backends.hls.csim import (
     predict_csim,
     run_camera_csim,
     run_tiled_csim,
-    tile_map_csim,
 )
 from lepton_hw.backends.hls.project import HlsProject, build_project, expected_packets, frame_beats, write_project
 from lepton_hw.backends.hls.synth import BuildSteps, Command, parse_csynth_report, run_synth, synth_commands
@@ -30,7 +29,8 @@ from lepton_hw.backends.hls.tiles import (
     TiledRun,
     TiledStatus,
     expected_tile_packets,
-    interp_tile_map,
+    predict_csim_frames,
+    tile_map_csim,
     tiled_frame,
 )
 
@@ -52,9 +52,9 @@ __all__ = [
     "expected_packets",
     "expected_tile_packets",
     "frame_beats",
-    "interp_tile_map",
     "parse_csynth_report",
     "predict_csim",
+    "predict_csim_frames",
     "run_camera_csim",
     "run_synth",
     "run_tiled_csim",

@@ -341,6 +341,45 @@ def run_camera_csim(
     return CameraRun(packets, statuses)
 
 
+# ----------------------------------------------------------------------------- full frames
+def run_tiled_csim(
+    graph: Graph,
+    items: Sequence[tiles.StreamItem],
+    *,
+    frame: tuple[int, int],
+    backend: str = "vitis",
+    strategy: str = "latency",
+    reuse: int = 1,
+    layer_reuse: LayerReuseArg = None,
+    cache_dir: Path | None = None,
+) -> tiles.TiledRun:
+    """C simulation of the full-frame camera core whose largest frame is ``frame`` (width, height; larger than
+    the model input) on a stream, back to back. Compiled once with g++ and cached, like the other C simulations.
+
+    ``items``: uint8 (H, W) or (H, W, 1) frames (sent well formed), lists of (pixel, tuser, tlast) beats (for
+    malformed traffic), ``tiles.FrameSize`` (the run-time size from the next frame on; at first 0 = the largest)
+    and ``tiles.ErrClear``. Returns what each call (one per start of frame) sent and the status after it;
+    MismatchError for a malformed packet (tuser or tlast misplaced, a partial tile, a class index that is not the
+    argmax of its logits, a logit outside the output type).
+    """
+    require_camera(graph)
+    tiled = tiles.tiled_frame(graph, frame)
+    if tiled is None:
+        raise EngineError(f"frame {tuple(frame)} is the model input's size: run_camera_csim runs that core")
+    settings = _settings(backend, strategy, reuse, layer_reuse)
+    build = _cached_build(graph, settings, "camera", cache_dir, frame=tiled)
+    text = tiles.stream_text(items)
+    with tempfile.TemporaryDirectory(prefix="lepton_tiles_") as tmp:
+        beats_path, out_path = Path(tmp) / "beats.txt", Path(tmp) / "out.txt"
+        beats_path.write_text(text)
+        argv = [str(build / CAMERA_EXE), str(beats_path), str(out_path)]  # no expected file here: no check
+        done = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=tmp)
+        if done.returncode != 0 or not out_path.is_file():
+            raise EngineError(f"the camera C simulation failed ({done.returncode}): {done.stderr[-2000:]}")
+        output = out_path.read_text()
+    return tiles.parse_output(output, graph)
+
+
 def raw_to_values(raw: np.ndarray, t: FixedType) -> np.ndarray:
     """Float64 values of raw outputs (exact up to 53 bits), for Y.npy files."""
     return t.to_float(raw)

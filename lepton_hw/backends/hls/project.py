@@ -109,7 +109,7 @@ def default_tb_frames(graph: Graph) -> list[np.ndarray]:
 def default_tiled_tb_frames(graph: Graph, frame: tiles.Frame) -> list[np.ndarray]:
     """Frames for a full-frame project's own testbench: a ramp and a seeded noise frame of the largest size,
     then a noise frame of one tile (a run-time size) and one of the largest size again."""
-    tile_w, tile_h = tiles.tile_size(graph)
+    tile_h, tile_w = graph.input.shape[:2]
     width, height = frame
     rng = np.random.default_rng(0)
     ramp = np.rint(np.linspace(0, 255, height * width)).reshape(height, width)
@@ -134,7 +134,7 @@ def tiled_beats_text(frames: Sequence[np.ndarray], frame: tiles.Frame) -> str:
 
 def tiled_values(graph: Graph, frame: tiles.Frame) -> dict[str, Any]:
     """The full-frame templates' own values."""
-    tile_w, tile_h = tiles.tile_size(graph)
+    tile_h, tile_w = graph.input.shape[:2]
     rows, cols = tiles.tile_grid(graph, frame)
     return {
         "max_w": frame[0],
@@ -298,7 +298,7 @@ def build_project(
 
 
 def _check_tb_sizes(graph: Graph, frames: Sequence[np.ndarray], frame: tiles.Frame) -> None:
-    tile_w, tile_h = tiles.tile_size(graph)
+    tile_h, tile_w = graph.input.shape[:2]
     for k, image in enumerate(tiles.mono8_frames(frames, "tb_frames")):
         height, width = image.shape
         if not (tile_w <= width <= frame[0] and tile_h <= height <= frame[1]):
@@ -344,7 +344,7 @@ SPEC_REGISTERS_MISSING = {
 
 def frame_info(graph: Graph, frame: tiles.Frame) -> dict[str, Any]:
     """project.json's description of a full-frame core."""
-    tile_w, tile_h = tiles.tile_size(graph)
+    tile_h, tile_w = graph.input.shape[:2]
     rows, cols = tiles.tile_grid(graph, frame)
     return {
         "max_width": frame[0],
@@ -353,7 +353,7 @@ def frame_info(graph: Graph, frame: tiles.Frame) -> dict[str, Any]:
         "tile_height": tile_h,
         "tile_cols": cols,
         "tile_rows": rows,
-        "packet": "per tile: class | tile column << 16 | tile row << 24, then the logits; tuser first, tlast last",
+        "packet": "per tile: tile row << 24 | tile column << 16 | class, then the logits; tuser first, tlast last",
         "axilite": list(AXILITE_ARGUMENTS),
         "spec_registers": SPEC_REGISTERS,
         "spec_registers_missing": SPEC_REGISTERS_MISSING,
