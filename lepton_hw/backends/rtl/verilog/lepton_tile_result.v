@@ -41,9 +41,14 @@ module lepton_tile_result #(
     localparam integer EW = RW + 16 + 2;  // result, tile position, first and last flags
 
     // ---- the tile of each result, and the per-class counts of the frame
+    reg [TXW-1:0] tx_last, ty_last;  // registered: the sizes change only while the core is empty
+    always @(posedge clk) begin
+        tx_last <= tiles_x - 1'b1;
+        ty_last <= tiles_y - 1'b1;
+    end
     reg [TXW-1:0] col, row;
-    wire col_end = (col == tiles_x - 1'b1);
-    wire frame_last = col_end && (row == tiles_y - 1'b1);
+    wire col_end = (col == tx_last);
+    wire frame_last = col_end && (row == ty_last);
     wire [CW-1:0] cls = res_data[CW-1:0];
     reg [31:0] counting [0:NC-1];
     integer k;
@@ -80,9 +85,11 @@ module lepton_tile_result #(
     assign m_tvalid = (count != {NW{1'b0}});
     wire sent = m_tvalid && m_tready;
     wire retire = sent && last_beat;
-    wire [NW-1:0] room = count - {{(NW-1){1'b0}}, retire};  // entries still held after this clock's retire
-    wire [NW-1:0] limit = frame_last ? DEPTH[NW-1:0] : DEPTH[NW-1:0] - 1'b1;
-    wire accept = res_valid && (room < limit);
+    // Room for a result, from registers: a frame's last tile may take the last entry, the others all but it.
+    // (Counted before this clock's retire: a result that comes as the queue frees an entry is dropped; the
+    // direct form, count - retire compared with the limit, was the core's longest path.)
+    reg room_tile, room_last;
+    wire accept = res_valid && (frame_last ? room_last : room_tile);
     wire drop = res_valid && !accept;
     wire [7:0] row8, col8;  // the tile's row and column in 8 bits (TXW may be less or more)
     generate
@@ -118,6 +125,12 @@ module lepton_tile_result #(
     assign m_tuser = head[EW-2] && (beat == {BW{1'b0}});
     assign m_tlast = head_last && last_beat;
 
+    wire [NW-1:0] count_n = count - {{(NW-1){1'b0}}, retire} + {{(NW-1){1'b0}}, accept};
+    always @(posedge clk) begin
+        room_tile <= rst || (count_n < DEPTH[NW-1:0] - 1'b1);
+        room_last <= rst || (count_n < DEPTH[NW-1:0]);
+    end
+
     always @(posedge clk) begin
         ev_dropped <= !rst && drop;
         if (accept) entries[wr] <= {frame_last, !open, position, res_data};
@@ -132,7 +145,7 @@ module lepton_tile_result #(
         end else begin
             if (accept) wr <= (wr == DEPTH[QW-1:0] - 1'b1) ? {QW{1'b0}} : wr + 1'b1;
             if (retire) rd <= (rd == DEPTH[QW-1:0] - 1'b1) ? {QW{1'b0}} : rd + 1'b1;
-            count <= room + {{(NW-1){1'b0}}, accept};
+            count <= count_n;
             if (sent) beat <= last_beat ? {BW{1'b0}} : beat + 1'b1;
             if (res_valid) open <= frame_last ? 1'b0 : (open || accept);
         end

@@ -56,14 +56,22 @@ module lepton_tile_window #(
     localparam integer LR = (OH - 1) * SH;      // the anchor row and column of a tile's last output
     localparam integer LC = (OW - 1) * SW;
 
+    // The last tile column and row, registered: tiles_x and tiles_y change only while the core is empty,
+    // and the compares below then start at a flip-flop (through the subtraction they were the longest path).
+    reg [TXW-1:0] tx_last, ty_last;
+    always @(posedge clk) begin
+        tx_last <= tiles_x - 1'b1;
+        ty_last <= tiles_y - 1'b1;
+    end
+
     // ---------------------------------------------------------------- input position
     reg [CW-1:0] c;
     reg [RW-1:0] r;
     reg [TXW-1:0] tc, tr;
     wire c_end = (c == W[CW-1:0] - 1'b1);
-    wire tc_end = (tc == tiles_x - 1'b1);
+    wire tc_end = (tc == tx_last);
     wire r_end = (r == H[RW-1:0] - 1'b1);
-    wire tr_end = (tr == tiles_y - 1'b1);
+    wire tr_end = (tr == ty_last);
     wire frame_last = c_end && tc_end && r_end && tr_end;
     reg in_done;  // the frame's last element has arrived (until the next frame's first)
     always @(posedge clk) begin
@@ -111,10 +119,10 @@ module lepton_tile_window #(
                    (ar_now <= LR[RW-1:0]);
     // verilator lint_on UNSIGNED
     wire emit = active && on_grid;
-    wire last_out = emit && (ac_now == LC[CW-1:0]) && (ar_now == LR[RW-1:0]) && (atc_now == tiles_x - 1'b1) &&
-                    (atr_now == tiles_y - 1'b1);
+    wire last_out = emit && (ac_now == LC[CW-1:0]) && (ar_now == LR[RW-1:0]) && (atc_now == tx_last) &&
+                    (atr_now == ty_last);
     wire a_c_end = (ac_now == W[CW-1:0] - 1'b1);
-    wire a_tc_end = (atc_now == tiles_x - 1'b1);
+    wire a_tc_end = (atc_now == tx_last);
     wire a_r_end = (ar_now == H[RW-1:0] - 1'b1);
     always @(posedge clk) begin
         if (rst) begin
