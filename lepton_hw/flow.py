@@ -243,6 +243,7 @@ def _hls_inputs(ctx: Context) -> dict[str, Any]:
         "hls": dataclasses.astuple(ctx.hls_options()),  # with the per-layer reuse factors
         "clocks_per_pixel": hw.clocks_per_pixel,  # project.json's layer intervals
         "check_frames": hw.check_frames,
+        "frame": hw.frame,
     }
 
 
@@ -253,11 +254,23 @@ def _hls(ctx: Context) -> str:
     hw, board, graph = ctx.hardware, ctx.board(), ctx.graph()
     options = dataclasses.asdict(ctx.hls_options())
     project = build_project(
-        graph, part=board.part, clock_mhz=board.clock_mhz, clocks_per_pixel=hw.clocks_per_pixel, **options
-    )
+        graph, part=board.part, clock_mhz=board.clock_mhz, clocks_per_pixel=hw.clocks_per_pixel, frame=hw.frame,
+        **options,
+    )  # fmt: skip
     problem = camera_problem(graph)
     check: dict[str, Any]
-    if problem is None:
+    if problem is None and ctx.tiled(graph):  # the wrapper's full-frame mode, on whole frames
+        from lepton_hw.backends.hls import expected_tile_packets, run_tiled_csim
+
+        assert hw.frame is not None
+        x, _ = ctx.whole_frames(graph)
+        raw = graph.input.type.from_float(x, what="input value", batched=True)
+        frames = [f[:, :, 0].astype(np.uint8) for f in raw]
+        run = run_tiled_csim(graph, frames, frame=hw.frame, **options)
+        _check_packets("the camera C simulation (whole frames)", run.packets, expected_tile_packets(graph, frames))
+        check = {"ran": True, "frames": len(frames), "packets_equal": len(frames), "frame": list(hw.frame)}
+        checked = f"camera C simulation: {len(frames)} whole frames' packets equal the interpreter's"
+    elif problem is None:
         frames = [f.reshape(f.shape[0], f.shape[1]).astype(np.uint8) for f in ctx.check_frames(graph)]
         _check_packets("the camera C simulation", run_camera_csim(graph, frames, **options).packets,
                        expected_packets(graph, frames))  # fmt: skip
@@ -483,7 +496,7 @@ STEPS: tuple[Step, ...] = (
     Step("train", _train, _train_inputs, ("model.h5", "metrics.json", "test_x.npy", "test_y.npy"),
          code=(*IR_CODE, "train"), replaces_directory=True),
     Step("import", _import, _import_inputs, ("ir",), code=IR_CODE),
-    Step("hls", _hls, _hls_inputs, ("hls",), code=("backends/hls", "hls_templates", "packets.py")),
+    Step("hls", _hls, _hls_inputs, ("hls",), code=("backends/hls", "hls_templates", "packets.py", "tiles.py")),
     Step("rtl", _rtl, _rtl_inputs, ("rtl",), code=("backends/rtl", "sim", "packets.py", "schedule.py"),
          ignore=RTL_VOLATILE),
     Step("verify", _verify, _verify_inputs, ("verify.json", "test_logits.npy", "frames.npz"),
