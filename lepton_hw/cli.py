@@ -281,9 +281,22 @@ def cmd_estimate(args: argparse.Namespace) -> int:
 
     boards = resolve_boards(args.board)
     directory = Path(args.dir)
+    reports = None
+    if args.vendor_reports:  # read and matched to a board first: a bad report costs no synthesis
+        from lepton_hw.estimate.vendor import add_vendor_reports, matching_boards, read_vendor_reports
+
+        given = [part for part in args.vendor_reports.split(",") if part]
+        reports = read_vendor_reports(given[0] if len(given) == 1 else given)
+        matching_boards(reports, boards)
     what = "analytic model, no synthesis" if args.fast else "Yosys synthesis per family, nextpnr for Lattice/Gowin"
     print(f"estimate: {directory}/rtl on {len(boards)} board(s) ({what})")
     doc = estimate(directory, boards, fast=args.fast, jobs=args.jobs)
+    if reports is not None:
+        matched = add_vendor_reports(doc, reports, boards)
+        print(
+            f"Vivado {reports['version']} reports ({reports['device']}, "
+            f"{reports['utilization']['design_state'] or 'design state not given'}) beside {', '.join(matched)}"
+        )
     write_estimate(doc, directory)
     print(format_table(doc))
     print("* modelled; other figures measured by a tool on this design (estimate.md says which and how)")
@@ -550,6 +563,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a board id, several separated by commas, a board file (.yaml), or `all`")  # fmt: skip
     p.add_argument("--fast", action="store_true", help="analytic model only: no synthesis, no place and route")
     p.add_argument("--jobs", type=_positive_int, metavar="N", help="tool runs at once (default: the number of cores)")
+    p.add_argument("--vendor-reports", metavar="PATH",
+                   help="Vivado's utilization.rpt and timing.rpt (a folder, or the two files separated by a "
+                   "comma; ip/vivado/synth.tcl writes them): shown beside the open tools' figures for the board "
+                   "of that part")  # fmt: skip
     p.set_defaults(func=cmd_estimate)
 
     p = sub.add_parser("flow", help="everything: train -> import -> hls -> rtl -> verify -> estimate -> report -> ip")

@@ -5,6 +5,7 @@
 - :mod:`.timing`: the logic-depth Fmax model (Xilinx, where no open place and route runs).
 - :mod:`.fast`: the analytic model behind ``--fast`` (no synthesis).
 - :mod:`.runner`: the estimate of a folder for a list of boards; :mod:`.report`: table, markdown, chart.
+- :mod:`.vendor`: Vivado's utilization and timing reports read back (``estimate --vendor-reports``).
 """
 
 from __future__ import annotations

@@ -56,6 +56,23 @@ def rows(doc: dict[str, Any]) -> list[tuple[str, ...]]:
                 _number(entry["frames_per_s"], 0),
             )
         )
+        vendor = entry.get("vendor_tool")
+        if vendor:  # the vendor's own reports, beside the open tools' figures (estimate --vendor-reports)
+            out.append(
+                (
+                    f"{entry['board']} ({vendor['tool']} {vendor['version']})",
+                    _used(vendor, "lut"),
+                    _used(vendor, "ff"),
+                    _used(vendor, "dsp"),
+                    _used(vendor, "bram"),
+                    "yes" if vendor["fits"] else "NO",
+                    _number(vendor["fmax_mhz"], 1),
+                    {True: "yes", False: "NO"}.get(vendor.get("meets_clock"), "-"),
+                    "-",
+                    "-",
+                    "-",
+                )
+            )
     return out
 
 
@@ -98,6 +115,15 @@ def legend(doc: dict[str, Any]) -> list[str]:
     else:
         lines.append("clock = min(board clock, Fmax) (no pixel clock given: meets clock not judged).")
     lines.append("latency µs = first pixel in to first result beat (pixels + latency cycles) at the clock column.")
+    vendors = [e["vendor_tool"] for e in doc["boards"] if e.get("vendor_tool")]
+    if vendors:
+        v = vendors[0]
+        states = v["design_state"]
+        lines.append(
+            f"Rows '({v['tool']} {v['version']})': {v['tool']}'s own reports of this core on {v['device']} "
+            f"(report_utilization: {states['utilization'] or '?'} design; report_timing_summary: "
+            f"{states['timing'] or '?'} design, Fmax = 1000 / (period - WNS)), given with --vendor-reports."
+        )
     return lines
 
 
@@ -154,6 +180,7 @@ def markdown(doc: dict[str, Any]) -> str:
             "|" + "---|" * len(SCHEDULE_COLUMNS),
         ]
         out += ["| " + " | ".join(row) + " |" for row in schedule]
+    out += _vendor_markdown(doc)
     out += ["", "## Where each clock figure comes from", ""]
     out += [f"- {e['board']}: Fmax {e['fmax_mhz']['by']}" for e in doc["boards"]]
     tools = doc.get("tools") or {}
@@ -169,6 +196,35 @@ def markdown(doc: dict[str, Any]) -> str:
         else:
             out.append(f"- vendor figures: {hls.get('vendor_note')}")
     return "\n".join(out) + "\n"
+
+
+def _vendor_markdown(doc: dict[str, Any]) -> list[str]:
+    """Per board with vendor reports: each figure of the open tools beside the vendor's."""
+    out: list[str] = []
+    for entry in doc["boards"]:
+        vendor = entry.get("vendor_tool")
+        if not vendor:
+            continue
+        tool = f"{vendor['tool']} {vendor['version']}"
+        out += [
+            "",
+            f"## {entry['board']}: the open tools beside {tool} ({vendor['device']})",
+            "",
+            f"| figure | lepton_hw (Yosys / nextpnr / model) | {tool} |",
+            "|---|---|---|",
+        ]
+        for key, label in (("lut", "LUT"), ("ff", "FF"), ("dsp", "DSP"), ("bram", "BRAM"), ("uram", "URAM")):
+            if key in entry["resources"] or key in vendor["resources"]:
+                out.append(f"| {label} | {_used(entry, key)} | {_used(vendor, key)} |")
+        out += [
+            f"| Fmax MHz | {_number(entry['fmax_mhz'], 1)} | {_number(vendor['fmax_mhz'], 1)} |",
+            f"| WNS ns (clock {vendor['clock']}, period {vendor['clock_period_ns']['value']:g} ns) | - | "
+            f"{_number(vendor['wns_ns'], 3)} |",
+            "",
+            f"- {tool}: resources by {vendor['resources']['lut']['by']}; Fmax by {vendor['fmax_mhz']['by']}.",
+            f"- Reports: {vendor['reports']['utilization']}, {vendor['reports']['timing']}.",
+        ]
+    return out
 
 
 def utilization_png(doc: dict[str, Any], path: Path) -> None:
