@@ -3,6 +3,9 @@
     ip/rtl/         the Verilog core lepton_core: sources, files.f (compile order), core.json, README.md
     ip/tb/          a plain Verilog testbench (no cocotb, no Python): test frames in, the result packets
                     the golden model computes compared beat for beat, with backpressure on the output
+    ip/tests/       a pytest + cocotb testbench the customer keeps (lepton_hw.customer), golden.json, CI example
+    ip/driver/      a tiled core's C register header and firmware example
+    ip/vivado/      synth.tcl, package_ip.tcl, lepton_core.xdc (lepton_hw.vivado)
     ip/hls/         the HLS project (hls4ml network + camera IP wrapper + build_camera.tcl)
     ip/README.md    the core's ports and timing, the figures of the flow, how to run each part
     ip/report.html  the flow's report
@@ -25,6 +28,7 @@ from lepton_hw.summary import best_board, board_line
 
 if TYPE_CHECKING:
     from lepton_hw.backends.rtl.project import RtlProject
+    from lepton_hw.boards import Board
 
 TESTBENCH = "tb_lepton_core.v"
 
@@ -32,8 +36,10 @@ TESTBENCH = "tb_lepton_core.v"
 def write_ip(directory: Path | str, raw_frames: np.ndarray) -> Path:
     """Assemble DIR/ip from DIR/rtl, DIR/hls and DIR/report.html; ``raw_frames`` feed the testbench."""
     from lepton_hw.backends.rtl.project import load_rtl
+    from lepton_hw.customer import customer_files, write_files
     from lepton_hw.engines import load_ir
     from lepton_hw.sim import run as sim_run
+    from lepton_hw.vivado import vivado_files
 
     directory = Path(directory)
     graph = load_ir(directory)
@@ -57,6 +63,8 @@ def write_ip(directory: Path | str, raw_frames: np.ndarray) -> Path:
         script = tb / "run_icarus.sh"
         script.write_text(RUN_ICARUS)
         script.chmod(0o755)
+        write_files(tmp, customer_files(project, graph, raw_frames))  # tests/ (and driver/ for a tiled core)
+        write_files(tmp / "vivado", vivado_files(core, _board(core), None))
         if (directory / "hls").is_dir():
             shutil.copytree(directory / "hls", tmp / "hls")
         if (directory / "report.html").is_file():
@@ -238,10 +246,29 @@ the bit-exactness table and the per-board estimate.
 - `tb/`: `tb_lepton_core.v` sends {frames} test frames back to back and compares every result beat with
   `expected.hex` (the golden model's packets), with backpressure on m_axis_tready. Run it with
   `tb/run_icarus.sh` (Icarus Verilog); it prints PASS or FAIL.
+- `tests/`: a pytest + cocotb testbench to keep in your own CI (no lepton_hw needed): `pip install -r
+  tests/requirements.txt && pytest tests` (Icarus; `LEPTON_SIM=verilator` for Verilator); the golden packets
+  are in `tests/golden.json`, an example GitHub Actions workflow in `tests/ci_example.yml`. It can also run
+  on the RTL that Vitis HLS exports (`LEPTON_PORTS=vitis`, see tests/README.md).
+- `vivado/`: `synth.tcl` (Vivado synthesis or implementation with utilization and timing reports, which
+  `lepton-hw estimate DIR --vendor-reports` reads back), `package_ip.tcl` (Vivado's IP packager),
+  `lepton_core.xdc`; see vivado/README.md.
+- `driver/` (a core with registers): `lepton_regs.h` and `example.c`, a firmware example that sets the
+  frame size and reads the per-class counts.
 - `hls/`: the HLS version of the same network (hls4ml) inside the camera IP wrapper: `hls/README.md`,
   `hls/build_camera.tcl` (Vitis HLS: C simulation, synthesis, co-simulation, IP export).
 - `report.html`: the flow's report.
 """
+
+
+def _board(core: dict[str, Any]) -> Board | None:
+    from lepton_hw.boards import get_board
+    from lepton_hw.errors import BoardError
+
+    try:
+        return get_board(core["board"]) if core.get("board") else None
+    except BoardError:
+        return None
 
 
 def _read(path: Path) -> dict[str, Any] | None:
