@@ -6,6 +6,8 @@
     ip/tests/       a pytest + cocotb testbench the customer keeps (lepton_hw.customer), golden.json, CI example
     ip/driver/      a tiled core's C register header and firmware example
     ip/vivado/      synth.tcl, package_ip.tcl, lepton_core.xdc (lepton_hw.vivado)
+    ip/component.xml, ip/lepton_core.1685-2014.xml   IP-XACT (lepton_hw.ipxact): 1685-2009 as Vivado writes it, and 2014
+    ip/lepton_core.core   the FuseSoC core: lint, sim (the plain testbench) and synthesis targets
     ip/hls/         the HLS project (hls4ml network + camera IP wrapper + build_camera.tcl)
     ip/README.md    the core's ports and timing, the figures of the flow, how to run each part
     ip/report.html  the flow's report
@@ -38,6 +40,7 @@ def write_ip(directory: Path | str, raw_frames: np.ndarray) -> Path:
     from lepton_hw.backends.rtl.project import load_rtl
     from lepton_hw.customer import customer_files, write_files
     from lepton_hw.engines import load_ir
+    from lepton_hw.packaging import packaging_files
     from lepton_hw.sim import run as sim_run
     from lepton_hw.vivado import vivado_files
 
@@ -64,6 +67,7 @@ def write_ip(directory: Path | str, raw_frames: np.ndarray) -> Path:
         script.write_text(RUN_ICARUS)
         script.chmod(0o755)
         write_files(tmp, customer_files(project, graph, raw_frames))  # tests/ (and driver/ for a tiled core)
+        write_files(tmp, packaging_files(tmp))  # component.xml (IP-XACT), lepton_core.core (FuseSoC)
         write_files(tmp / "vivado", vivado_files(core, _board(core), None))
         if (directory / "hls").is_dir():
             shutil.copytree(directory / "hls", tmp / "hls")
@@ -246,6 +250,9 @@ the bit-exactness table and the per-board estimate.
 - `tb/`: `tb_lepton_core.v` sends {frames} test frames back to back and compares every result beat with
   `expected.hex` (the golden model's packets), with backpressure on m_axis_tready. Run it with
   `tb/run_icarus.sh` (Icarus Verilog); it prints PASS or FAIL.
+- `component.xml`: IP-XACT for Vivado's IP catalog (add DIR/ip as an IP repository; 1685-2009, the form
+  Vivado writes; `lepton_core.1685-2014.xml` is the same in 1685-2014). `lepton_core.core`: FuseSoC
+  (`fusesoc --cores-root DIR/ip run --target sim lepton_hw:lepton:lepton_core`; targets lint, sim, synth_*).
 - `tests/`: a pytest + cocotb testbench to keep in your own CI (no lepton_hw needed): `pip install -r
   tests/requirements.txt && pytest tests` (Icarus; `LEPTON_SIM=verilator` for Verilator); the golden packets
   are in `tests/golden.json`, an example GitHub Actions workflow in `tests/ci_example.yml`. It can also run
