@@ -428,3 +428,34 @@ def test_whole_frames_run_through_every_step(
     if shutil.which("iverilog"):
         done = subprocess.run([str(ip / "tb" / "run_icarus.sh")], capture_output=True, text=True, timeout=300)
         assert done.returncode == 0 and "PASS: 1 frames" in done.stdout, done.stdout + done.stderr
+    _the_ip_folder_works_alone(ip, tmp_path)
+
+
+def _the_ip_folder_works_alone(ip: Path, tmp_path: Path) -> None:
+    """DIR/ip copied to an empty folder: the customer's testbench passes with a Python that has no lepton_hw,
+    FuseSoC's lint and sim targets pass, the firmware example compiles."""
+    from tests.test_customer import HIDE_LEPTON_HW, REPO, run_testbench, summary
+    from tests.test_fusesoc import fusesoc
+
+    alone = tmp_path / "empty" / "ip"
+    shutil.copytree(ip, alone)
+    hide = tmp_path / "customer-python"
+    hide.mkdir()
+    (hide / "sitecustomize.py").write_text(HIDE_LEPTON_HW % str(REPO))
+    env = {
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
+        "HOME": os.environ.get("HOME", str(hide)), "PYTHONPATH": str(hide), "PYTHONNOUSERSITE": "1",
+        "LANG": "C.UTF-8",
+    }  # fmt: skip
+    done = run_testbench(alone, env)
+    assert done.returncode == 0 and " passed" in summary(done), done.stdout[-3000:] + done.stderr[-2000:]
+    for target in ("lint", "sim"):
+        run = fusesoc(alone, tmp_path / f"fusesoc-{target}", target)
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+        if target == "sim":
+            assert "PASS" in run.stdout, run.stdout[-2000:]
+    compiled = subprocess.run(
+        ["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-c", "example.c", "-o", "example.o"],
+        cwd=alone / "driver", capture_output=True, text=True,
+    )  # fmt: skip
+    assert compiled.returncode == 0, compiled.stderr
