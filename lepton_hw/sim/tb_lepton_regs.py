@@ -412,10 +412,11 @@ async def w1c_set_in_the_clearing_clock_wins(dut: Any) -> None:
         assert done["aw"] == done["w"] == 0
         assert not (await bus.read(addr))["data"] & bit, f"{path} not cleared"
         await bus.write(0x800, 0, events={0: (event,)})
-        done = await bus.write(addr, bit, events={0: (event,)})  # the clear and a new event in one clock
-        assert done["aw"] == done["w"] == 0, f"the write was not taken in the event's clock: {done}"
+        # the register is written in the clock after both beats are taken (clock 1 of the write)
+        done = await bus.write(addr, bit, events={1: (event,)})  # the clear and a new event in one clock
+        assert done["aw"] == done["w"] == 0, f"the write's beats were not taken at once: {done}"
         assert (await bus.read(addr))["data"] & bit, f"{path}: the clear won over an event in the same clock"
-        done = await bus.write(addr, bit, events={1: (event,)})  # the event one clock after the clear
+        done = await bus.write(addr, bit, events={2: (event,)})  # the event one clock after the clear
         assert (await bus.read(addr))["data"] & bit, f"{path}: an event after the clear was lost"
         done = await bus.write(addr, bit, events={})
         assert not (await bus.read(addr))["data"] & bit
@@ -557,7 +558,8 @@ async def writes_in_either_channel_order(dut: Any) -> None:
         before = int(dut.frame_width.value)
         done = await bus.write(addr, value, aw_at=aw_at, w_at=w_at, watch="frame_width")
         assert (done["aw"], done["w"]) == (aw_at, w_at), f"AW/W taken at {done['aw']}/{done['w']}"
-        last = max(aw_at, w_at)  # the write is done at the edge that ends clock `last`
+        # both beats are held at the edge that ends clock `last`; the register is written in the clock after
+        last = max(aw_at, w_at) + 1
         seen = done["watch"]
         assert all(v == before for v in seen[: last + 1]), f"frame_width changed before both AW and W: {seen}"
         assert seen[last + 1] == value, f"frame_width {seen[last + 1]} after AW at {aw_at}, W at {w_at}"
@@ -593,7 +595,7 @@ async def responses_wait_for_ready(dut: Any) -> None:
     bus = RawBus(dut)
     mask = bench.off("IRQ_MASK")
     done = await bus.write(mask, 1, bready_at=6)  # RawBus checks bvalid/bresp held and awready low
-    assert done["b_first"] == 1 and done["b"] == 6, done
+    assert done["b_first"] == 2 and done["b"] == 6, done  # the write in clock 1, its response from clock 2
     done = await bus.read(mask, rready_at=5)  # ... and rvalid/rdata held and arready low
     assert (done["r_first"], done["r"], done["data"]) == (1, 5, 1), done
     done = await bus.read(bench.off("ID"), rready_at=3)
