@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -81,7 +82,7 @@ def customer_files(project: RtlProject, graph: Graph, raw_frames: np.ndarray) ->
     return files
 
 
-def write_files(folder: Path | str, files: dict[str, str | bytes]) -> None:
+def write_files(folder: Path | str, files: Mapping[str, str | bytes]) -> None:
     """Write ``files`` (relative paths) under ``folder``."""
     folder = Path(folder)
     for name, content in files.items():

@@ -167,10 +167,10 @@ class Context:
         if d.kind == "surface-defects" and graph.input.shape[2] == 1:
             from lepton_hw.train.surface_defects import compose_frames
 
-            options = {"classes": d.classes} if d.classes else {}
             frames, labels = compose_frames(
-                count, width, height, (h, w), seed=d.seed + 1, difficulty=d.difficulty, **options
-            )
+                count, width, height, (h, w), seed=d.seed + 1, difficulty=d.difficulty,
+                **({"classes": d.classes} if d.classes else {}),  # type: ignore[arg-type]
+            )  # fmt: skip
             return to_model_input(frames[..., 0]), labels
         samples = self.test_inputs()
         rng = np.random.default_rng(0)
@@ -377,8 +377,8 @@ def _verify(ctx: Context) -> str:
             maps[engine] = run_engine(graph, frames, engine, hls, rtl)
             frame_seconds[engine] = round(time.perf_counter() - start, 1)
         report["frames"] = compare_outputs(maps) | {"seconds": frame_seconds}
-        extra = {} if labels is None else {"labels": labels}
-        np.savez_compressed(ctx.path("frames.npz"), x=frames, map=maps["ir"], **extra)
+        arrays = {"x": frames, "map": maps["ir"], **({} if labels is None else {"labels": labels})}
+        np.savez_compressed(ctx.path("frames.npz"), **arrays)  # type: ignore[arg-type]
         if not report["frames"]["bit_exact"]:
             report["bit_exact"] = False
             report["first_mismatch"] = report["frames"]["first_mismatch"]

@@ -495,6 +495,7 @@ def simulate(
                 + (" (timed out)" if result.timed_out else "")
             )
     result = results[0] if shards == 1 else _joined(results)
+    outputs: np.ndarray
     if tiling is None:
         outputs = np.array([packet[1:] for packet in result.packets], dtype=np.int64).reshape(len(raw), -1)
     else:

@@ -40,7 +40,7 @@ class Core:
 
     async def start(self) -> None:
         dut = self.dut
-        cocotb.start_soon(Clock(dut.aclk, 10, unit="ns").start())
+        cocotb.start_soon(Clock(dut.aclk, 10, unit="ns").start())  # type: ignore[arg-type]
         dut.s_axis_tvalid.value = 0
         dut.s_axis_tuser.value = 0
         dut.s_axis_tlast.value = 0
@@ -94,7 +94,8 @@ class Core:
 
     def packets(self) -> list[list[int]]:
         """Packets (beats as signed 32-bit, as the Python side computes them); asserts tuser on each first beat."""
-        out, current = [], []
+        out: list[list[int]] = []
+        current: list[int] = []
         for data, user, last in self.beats:
             assert bool(user) == (not current), f"tuser {user} on beat {len(current)} of a packet"
             current.append(data - (1 << 32) if data >= 1 << 31 else data)
