@@ -102,8 +102,9 @@ module lepton_tile_framer #(
     reg [CCW-1:0] xi;
     reg [RCW-1:0] yi;
     reg [TXW:0] xt, yt;  // one bit more: the remainder strips count past the last tile
-    wire x_end = (x == cur_w - 1'b1);
-    wire y_end = (y == cur_h - 1'b1);
+    reg [15:0] w_last, h_last;  // cur_w - 1, cur_h - 1, kept with them (a subtraction before the compares)
+    wire x_end = (x == w_last);
+    wire y_end = (y == h_last);
     wire in_tiles = (xt < {1'b0, tiles_x}) && (yt < {1'b0, tiles_y});
     wire filling = (state == FILL) && paced;
 
@@ -133,6 +134,8 @@ module lepton_tile_framer #(
             state <= IDLE;
             cur_w <= MAXW[15:0];
             cur_h <= MAXH[15:0];
+            w_last <= MAXW[15:0] - 1'b1;
+            h_last <= MAXH[15:0] - 1'b1;
             tiles_x <= MAX_TX;
             tiles_y <= MAX_TY;
             x <= 16'd0;
@@ -146,6 +149,8 @@ module lepton_tile_framer #(
             if (apply) begin
                 cur_w <= div_w;
                 cur_h <= div_h;
+                w_last <= div_w - 1'b1;
+                h_last <= div_h - 1'b1;
                 tiles_x <= q_w;
                 tiles_y <= q_h;
             end

@@ -38,7 +38,7 @@ module lepton_tile_result #(
     localparam integer NW = $clog2(DEPTH + 1) + 1;
     localparam integer BW = $clog2(BEATS + 1);
     localparam integer RW = CW + (BEATS - 1) * VW;
-    localparam integer EW = RW + 16 + 2;  // result, tile position, first and last flags
+    localparam integer EW = RW + 16 + 1;  // result, tile position, first flag (the last flags apart)
 
     // ---- the tile of each result, and the per-class counts of the frame
     reg [TXW-1:0] tx_last, ty_last;  // registered: the sizes change only while the core is empty
@@ -47,21 +47,27 @@ module lepton_tile_result #(
         ty_last <= tiles_y - 1'b1;
     end
     reg [TXW-1:0] col, row;
-    wire col_end = (col == tx_last);
-    wire frame_last = col_end && (row == ty_last);
+    // (col, row) at the last column / row, as registers: compares in the result's path into the queue's
+    // write were the core's longest path; they are made a clock ahead, on the counters' next values.
+    reg col_end, row_end;
+    wire frame_last = col_end && row_end;
+    wire [TXW-1:0] col_n = rst ? {TXW{1'b0}} : !res_valid ? col : col_end ? {TXW{1'b0}} : col + 1'b1;
+    wire [TXW-1:0] row_n = rst ? {TXW{1'b0}} : !(res_valid && col_end) ? row : row_end ? {TXW{1'b0}} : row + 1'b1;
+    always @(posedge clk) begin
+        col <= col_n;
+        row <= row_n;
+        col_end <= (col_n == tx_last);
+        row_end <= (row_n == ty_last);
+    end
     wire [CW-1:0] cls = res_data[CW-1:0];
     reg [31:0] counting [0:NC-1];
     integer k;
     always @(posedge clk) begin
         ev_frame_end <= !rst && res_valid && frame_last;
         if (rst) begin
-            col <= {TXW{1'b0}};
-            row <= {TXW{1'b0}};
             for (k = 0; k < NC; k = k + 1) counting[k] <= 32'd0;
             class_counts <= {NC*32{1'b0}};
         end else if (res_valid) begin
-            col <= col_end ? {TXW{1'b0}} : col + 1'b1;
-            if (col_end) row <= frame_last ? {TXW{1'b0}} : row + 1'b1;
             for (k = 0; k < NC; k = k + 1) begin
                 if (frame_last) begin
                     counting[k] <= 32'd0;
@@ -80,7 +86,7 @@ module lepton_tile_result #(
     reg [BW-1:0] beat;
     reg open;  // a packet is open: a tile of this frame is queued and its last is not yet
     wire [EW-1:0] head = entries[rd];
-    wire head_last = head[EW-1];
+    wire head_last = last_flags[rd];
     wire last_beat = (beat == BEATS[BW-1:0] - 1'b1);
     assign m_tvalid = (count != {NW{1'b0}});
     wire sent = m_tvalid && m_tready;
@@ -102,7 +108,8 @@ module lepton_tile_result #(
         end
     endgenerate
     wire [15:0] position = {row8, col8};
-    wire [QW-1:0] tail = (wr == {QW{1'b0}}) ? DEPTH[QW-1:0] - 1'b1 : wr - 1'b1;
+    reg [QW-1:0] tail;  // the entry written last
+    reg [DEPTH-1:0] last_flags;  // entry k holds its frame's last tile (flip-flops: two writers)
 
     wire [RW-1:0] head_result = head[RW-1:0];
     wire [31:0] beats [0:(1 << BW) - 1];
@@ -122,7 +129,7 @@ module lepton_tile_result #(
         end
     endgenerate
     assign m_tdata = beats[beat];
-    assign m_tuser = head[EW-2] && (beat == {BW{1'b0}});
+    assign m_tuser = head[EW-1] && (beat == {BW{1'b0}});
     assign m_tlast = head_last && last_beat;
 
     wire [NW-1:0] count_n = count - {{(NW-1){1'b0}}, retire} + {{(NW-1){1'b0}}, accept};
@@ -133,9 +140,13 @@ module lepton_tile_result #(
 
     always @(posedge clk) begin
         ev_dropped <= !rst && drop;
-        if (accept) entries[wr] <= {frame_last, !open, position, res_data};
+        if (accept) begin
+            entries[wr] <= {!open, position, res_data};
+            last_flags[wr] <= frame_last;
+            tail <= wr;
+        end
         // the frame's last result dropped: its packet ends on the last tile queued (not sent yet: the queue is full)
-        if (drop && frame_last && open) entries[tail][EW-1] <= 1'b1;
+        if (drop && frame_last && open) last_flags[tail] <= 1'b1;
         if (rst) begin
             wr <= {QW{1'b0}};
             rd <= {QW{1'b0}};
