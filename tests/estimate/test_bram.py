@@ -23,7 +23,7 @@ BLOCK_RAMS = {
 # 40 tiles of 32 columns: a 1280-pixel line; 3x3 window of 16-bit elements (two lines of 32 bits)
 WINDOW = (
     "lepton_tile_window #(.H(32), .W(32), .TR(32), .TC(40), .TXW(7), .EW(16), .KH(3), .KW(3), .SH(1), .SW(1), "
-    ".PT(0), .PL(0), .OH(30), .OW(30))"
+    ".PT(0), .PL(0), .OH(30), .OW(30), .DRAIN(0))"
 )
 TOP = f"""module bram_probe (input wire clk, input wire rst, input wire in_valid, input wire [15:0] in_data,
     output wire out_valid, output wire [143:0] out_window);

@@ -424,14 +424,16 @@ def _window(m: Module, base: str, node: Conv2D | MaxPool2D | AvgPool2D, stream: 
                 "smaller than the window); with hardware.frame, use a smaller window or valid padding"
             )
         t = m.tiling
+        # the last output's window ends below or right of its tile: it needs slots after the frame
+        drain = int((oh - 1) * sh + kh - 1 - pt > h - 1 or (ow - 1) * sw + kw - 1 - pl > w - 1)
         m.add(
             f"    wire {valid}, {last};",
             f"    wire [{kh * kw * ew - 1}:0] {win};",
             f"    wire [{kh - 1}:0] {rows};",
             f"    wire [{kw - 1}:0] {cols};",
             f"    lepton_tile_window #(.H({h}), .W({w}), .TR({t.tiles_y}), .TC({t.tiles_x}), .TXW({t.count_bits}), "
-            f".EW({ew}), .KH({kh}), .KW({kw}), .SH({sh}), .SW({sw}), .PT({pt}), .PL({pl}), .OH({oh}), .OW({ow})) "
-            f"{base}_win (",
+            f".EW({ew}), .KH({kh}), .KW({kw}), .SH({sh}), .SW({sw}), .PT({pt}), .PL({pl}), .OH({oh}), .OW({ow}), "
+            f".DRAIN({drain})) {base}_win (",
             "        .clk(clk), .rst(rst), .tiles_x(tiles_x), .tiles_y(tiles_y),",
             f"        .in_valid({stream.valid}), .in_data({stream.data}),",
             f"        .out_valid({valid}), .out_last({last}), .out_window({win}),",

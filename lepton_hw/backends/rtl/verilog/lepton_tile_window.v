@@ -33,7 +33,10 @@ module lepton_tile_window #(
     parameter integer PT = 0,    // zero rows above a tile
     parameter integer PL = 0,    // zero columns left of a tile
     parameter integer OH = 6,    // outputs of a tile
-    parameter integer OW = 6
+    parameter integer OW = 6,
+    // 1: the last outputs need slots after the frame (same padding below or right of a tile); 0: none do,
+    // and the dummy slots are left out (their enable, on every window register, was a long path)
+    parameter integer DRAIN = 1
 ) (
     input wire clk,
     input wire rst,
@@ -104,7 +107,7 @@ module lepton_tile_window #(
     // The anchor (0, 0) of a frame is reached when its element D arrives: row DR, column DC of tile (0, 0).
     wire start = in_valid && !run && (r == DR[RW-1:0]) && (c == DC[CW-1:0]) && (tr == {TXW{1'b0}}) &&
                  (tc == {TXW{1'b0}});
-    wire dummy = run && in_done && !in_valid;
+    wire dummy = (DRAIN != 0) && run && in_done && !in_valid;
     wire slot = in_valid || dummy;
     wire active = slot && (run || start);
     // the anchor of this slot (0 when it starts)
