@@ -1038,7 +1038,7 @@ module lepton_core #(
     // verilator lint_on UNUSEDSIGNAL
 
     lepton_tile_result #(.BEATS({n + 1}), .DEPTH({queue_depth}), .CW({result_widths[0]}), .VW({result_widths[1]}),
-        .NC({n}), .TXW({txw})) result (
+        .NC({n}), .TXW({txw}), .TR({t.tiles_y}), .TC({t.tiles_x})) result (
         .clk(clk), .rst(rst), .tiles_x(tiles_x), .tiles_y(tiles_y), .res_valid(res_valid), .res_data(res_data),
         .m_tdata(m_axis_tdata), .m_tuser(m_axis_tuser), .m_tlast(m_axis_tlast), .m_tvalid(m_axis_tvalid),
         .m_tready(m_axis_tready), .ev_frame_end(ev_frame_end), .ev_dropped(ev_dropped),

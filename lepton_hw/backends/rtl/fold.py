@@ -316,7 +316,7 @@ def _tile_position_lines(aw: int, fw: int, fold: int, tiles: FoldTiles) -> list[
         f"    wire pc_end = (pc == {cw}'d{w_last});",
         f"    wire pr_end = (pr == {rw}'d{h_last});",
         f"    reg [{tw - 1}:0] tx_last;  // registered: tiles_x changes only while the core is empty",
-        "    always @(posedge clk) tx_last <= tiles_x - 1'b1;",
+        f"    always @(posedge clk) tx_last <= rst ? {tw}'d{tiles.columns - 1} : tiles_x - 1'b1;",
         "    wire ptc_end = (ptc == tx_last);",
         f"    reg [{aw - 1}:0] address, row_base;  // (pr * {tiles.width} + pc) * {fold} + chunk; its row's start",
         "    always @(posedge clk) begin",

@@ -44,6 +44,10 @@ module lepton_tile_framer #(
     output wire size_pending         // the registers' size is not the one in use yet
 );
     localparam [1:0] IDLE = 2'd0, FRAME = 2'd1, FILL = 2'd2, SKIP = 2'd3;
+    // After a new size is applied, the layers work out their line lengths from it: a few clocks, during which
+    // no frame starts (s_tready is low; this happens only between frames, when the size changes).
+    localparam integer SETTLE = 4;
+    reg [2:0] settle;
     localparam integer RCW = $clog2(TH + 1) + 1;
     localparam integer CCW = $clog2(TW + 1) + 1;
     localparam integer MAX_TX_I = MAXW / TW, MAX_TY_I = MAXH / TH;
@@ -93,7 +97,7 @@ module lepton_tile_framer #(
     wire paced = (CPP == 1) || (pace == {PCW{1'b0}});
 
     reg [1:0] state;
-    assign s_tready = !rst && paced;
+    assign s_tready = !rst && paced && (settle == 3'd0);
     wire beat = s_tvalid && s_tready;
     assign busy = (state == FRAME) || (state == FILL);
 
@@ -124,7 +128,8 @@ module lepton_tile_framer #(
     wire bad = (at_start || in_frame) && !good;  // a line too short or too long, or a start of frame too early
     wire stray = (state == IDLE) && beat && !s_tuser;  // a pixel outside any frame
     wire advance = good || filling;
-    wire apply = (state == IDLE) && !at_start && net_idle && div_done && !div_stale;
+    wire apply = (state == IDLE) && !at_start && net_idle && div_done && !div_stale &&
+                 (div_w != cur_w || div_h != cur_h);
 
     always @(posedge clk) begin
         pix_valid <= 1'b0;
@@ -132,6 +137,7 @@ module lepton_tile_framer #(
         malformed <= 1'b0;
         if (rst) begin
             state <= IDLE;
+            settle <= 3'd0;
             cur_w <= MAXW[15:0];
             cur_h <= MAXH[15:0];
             w_last <= MAXW[15:0] - 1'b1;
@@ -146,6 +152,7 @@ module lepton_tile_framer #(
             yt <= {(TXW + 1){1'b0}};
             pix_data <= {DW{1'b0}};
         end else begin
+            settle <= apply ? SETTLE[2:0] : (settle != 3'd0) ? settle - 1'b1 : 3'd0;
             if (apply) begin
                 cur_w <= div_w;
                 cur_h <= div_h;

@@ -17,7 +17,9 @@ module lepton_tile_result #(
     parameter integer CW = 3,     // bits of the class index (at most 16)
     parameter integer VW = 32,    // bits of one value (at most 32)
     parameter integer NC = 5,     // classes (counted per frame)
-    parameter integer TXW = 9     // bits of tiles_x and tiles_y
+    parameter integer TXW = 9,    // bits of tiles_x and tiles_y
+    parameter integer TR = 2,     // the most tiles down and across (the sizes in reset)
+    parameter integer TC = 2
 ) (
     input wire clk,
     input wire rst,
@@ -42,9 +44,11 @@ module lepton_tile_result #(
 
     // ---- the tile of each result, and the per-class counts of the frame
     reg [TXW-1:0] tx_last, ty_last;  // registered: the sizes change only while the core is empty
+    localparam integer TC_LAST_I = TC - 1, TR_LAST_I = TR - 1;
+    localparam [TXW-1:0] TC_LAST = TC_LAST_I[TXW-1:0], TR_LAST = TR_LAST_I[TXW-1:0];
     always @(posedge clk) begin
-        tx_last <= tiles_x - 1'b1;
-        ty_last <= tiles_y - 1'b1;
+        tx_last <= rst ? TC_LAST : tiles_x - 1'b1;
+        ty_last <= rst ? TR_LAST : tiles_y - 1'b1;
     end
     reg [TXW-1:0] col, row;
     // (col, row) at the last column / row, as registers: compares in the result's path into the queue's

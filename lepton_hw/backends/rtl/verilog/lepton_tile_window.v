@@ -20,9 +20,7 @@
 module lepton_tile_window #(
     parameter integer H = 8,     // a tile's rows and columns (of this layer's input)
     parameter integer W = 8,
-    // verilator lint_off UNUSEDPARAM
-    parameter integer TR = 2,    // the most tiles down and across (TR: for the reader; tiles_y counts)
-    // verilator lint_on UNUSEDPARAM
+    parameter integer TR = 2,    // the most tiles down and across (the sizes in reset)
     parameter integer TC = 2,
     parameter integer TXW = 9,   // bits of tiles_x and tiles_y
     parameter integer EW = 8,    // bits of one element (all channels)
@@ -62,9 +60,11 @@ module lepton_tile_window #(
     // The last tile column and row, registered: tiles_x and tiles_y change only while the core is empty,
     // and the compares below then start at a flip-flop (through the subtraction they were the longest path).
     reg [TXW-1:0] tx_last, ty_last;
+    localparam integer TC_LAST_I = TC - 1, TR_LAST_I = TR - 1;
+    localparam [TXW-1:0] TC_LAST = TC_LAST_I[TXW-1:0], TR_LAST = TR_LAST_I[TXW-1:0];  // in reset: the largest frame, as the framer's
     always @(posedge clk) begin
-        tx_last <= tiles_x - 1'b1;
-        ty_last <= tiles_y - 1'b1;
+        tx_last <= rst ? TC_LAST : tiles_x - 1'b1;
+        ty_last <= rst ? TR_LAST : tiles_y - 1'b1;
     end
 
     // ---------------------------------------------------------------- input position
@@ -158,8 +158,31 @@ module lepton_tile_window #(
     // ---------------------------------------------------------------- line buffers
     // KH-1 lines packed side by side in one memory of one line: a write and a read per slot. The read
     // is registered (block RAM) and addressed one slot ahead. The line is tiles_x * W long.
-    reg [AW-1:0] line_last;  // tiles_x * W - 1 (tiles_x changes only between frames)
-    always @(posedge clk) line_last <= tiles_x * W[AW-1:0] - 1'b1;
+    // line_last = tiles_x * W - 1 = tx_last * W + W - 1, in two registered steps of shifts and adds (a
+    // multiplier block here was the ECP5 core's longest path). tiles_x changes only while the core is empty,
+    // and the framer waits SETTLE clocks after a change before it takes a frame.
+    function [AW-1:0] times_w(input [TXW-1:0] v);
+        integer b;
+        reg [AW+TXW+31:0] sum;
+        begin
+            sum = {(AW + TXW + 32){1'b0}};
+            for (b = 0; b < 31; b = b + 1)
+                if (((W >> b) & 1) != 0) sum = sum + ({{(AW + 32){1'b0}}, v} << b);
+            times_w = sum[AW-1:0];
+        end
+    endfunction
+    reg [AW-1:0] line_prod;
+    // verilator lint_off UNUSEDSIGNAL
+    reg [AW-1:0] line_last;  // unused when KH = 1 (no line buffer)
+    // verilator lint_on UNUSEDSIGNAL
+    localparam integer PROD_MAX_I = (TC - 1) * W, LINE_LAST_MAX_I = TC * W - 1;
+    localparam integer W_M1_I = W - 1;
+    localparam [AW-1:0] PROD_MAX = PROD_MAX_I[AW-1:0], LINE_LAST_MAX = LINE_LAST_MAX_I[AW-1:0];
+    localparam [AW-1:0] W_M1 = W_M1_I[AW-1:0];
+    always @(posedge clk) begin
+        line_prod <= rst ? PROD_MAX : times_w(tx_last);
+        line_last <= rst ? LINE_LAST_MAX : line_prod + W_M1;
+    end
     wire [EW-1:0] new_elem = in_valid ? in_data : {EW{1'b0}};
     // verilator lint_off UNUSEDSIGNAL
     wire [(KH > 1 ? (KH - 1) * EW : EW)-1:0] lines;   // line l = element l+1 rows above (unused when KH = 1)
