@@ -157,6 +157,9 @@ async def smaller_frame_at_run_time(dut: Any) -> None:
     outside the accepted range sets ERRORS.BAD_SIZE and is not used."""
     core = Core(dut)
     await core.start()
+    full, full_packets = frames_of("full")
+    await core.send_frames(full[:1])  # a frame of the largest size first: the lines restart at the new size
+    await core.settle()
     small = CASE["small"]
     await core.write("FRAME_WIDTH", small["width"])
     await core.write("FRAME_HEIGHT", small["height"])
@@ -166,7 +169,7 @@ async def smaller_frame_at_run_time(dut: Any) -> None:
     await core.send_frames(frames)
     await core.settle()
     assert core.stalls_in_frame == 0
-    assert core.packets() == packets
+    assert core.packets() == [full_packets[0], *packets]
     for name, value in (("FRAME_WIDTH", CASE["max_width"] + 1), ("FRAME_HEIGHT", CASE["tile_height"] - 1)):
         await core.write(name, value)
         assert await core.read(name) == small[name.split("_")[1].lower()], f"{name} took the bad value {value}"

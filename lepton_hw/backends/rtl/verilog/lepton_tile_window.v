@@ -190,17 +190,22 @@ module lepton_tile_window #(
     generate
         if (KH > 1) begin : g_lines
             localparam integer LW = (KH - 1) * EW;
-            reg [LW-1:0] rd;
+            wire [LW-1:0] rd;  // the lines' word of this slot's address (written a line ago)
             wire [LW-1:0] wr;
             if (KH > 2) begin : g_chain
                 assign wr = {rd[LW-EW-1:0], new_elem};
             end else begin : g_single
                 assign wr = new_elem;
             end
+            // A new tile count (only while the core is empty; the framer then waits before the next frame)
+            // restarts the line addressing from 0.
+            reg [TXW-1:0] tiles_x_q;
+            always @(posedge clk) tiles_x_q <= tiles_x;
+            wire restart = rst || (tiles_x != tiles_x_q);
             reg [AW-1:0] sc, sc_inc;  // this slot's address; the next one, kept ready in a register
             wire [AW-1:0] sc_next = slot ? sc_inc : sc;
             always @(posedge clk) begin
-                if (rst) begin
+                if (restart) begin
                     sc <= {AW{1'b0}};
                     sc_inc <= (LINE > 1) ? {{(AW-1){1'b0}}, 1'b1} : {AW{1'b0}};
                 end else if (slot) begin
@@ -208,18 +213,57 @@ module lepton_tile_window #(
                     sc_inc <= (sc_inc == line_last) ? {AW{1'b0}} : sc_inc + 1'b1;
                 end
             end
-            if (LINE > 64) begin : g_block
+            if (LINE > 64 && W >= 8) begin : g_block
+                // Block RAM, read ahead: an ECP5 block RAM's output is slow (5.8 ns clock-to-out with Yosys),
+                // so its words go through a fabric register into a queue of CAP words before the window uses
+                // them. Reads run at most CAP slots ahead of the writes; a line is at least W >= 8 slots, so a
+                // word is read after it was written a line ago. After a reset or a restart the queue counts as
+                // full with the words of addresses 0 .. CAP-1: they are the line above the frame's first
+                // row, never used (valid windows) or masked as padding, so any value will do, and the reads go
+                // on from address CAP (3 clocks of latency, at most one slot a clock: in time).
+                localparam integer CAP = 4;
                 (* ram_style = "block" *) reg [LW-1:0] mem [0:LINE-1];
+                reg [LW-1:0] ram_q, fab_q, queue [0:CAP-1];
+                reg [AW-1:0] ra;      // the address of the next read
+                reg [2:0] level;      // words read or in flight, not yet taken by a slot
+                reg v1, v2;           // a read in the RAM's register, in the fabric register
+                reg [1:0] qw, qr;     // queue pointers
+                wire issue = (level < CAP[2:0]) || slot;
                 always @(posedge clk) begin
                     if (slot) mem[sc] <= wr;
-                    rd <= mem[sc_next];
+                    ram_q <= mem[ra];
+                    fab_q <= ram_q;
+                    if (v2) queue[qw] <= fab_q;
                 end
+                always @(posedge clk) begin
+                    if (restart) begin
+                        ra <= CAP[AW-1:0];
+                        level <= CAP[2:0];
+                        v1 <= 1'b0;
+                        v2 <= 1'b0;
+                        qw <= 2'd0;
+                        qr <= 2'd0;
+                    end else begin
+                        v1 <= issue;
+                        v2 <= v1;
+                        if (issue) ra <= (ra == line_last) ? {AW{1'b0}} : ra + 1'b1;
+                        level <= level + {2'd0, issue} - {2'd0, slot};
+                        if (v2) qw <= qw + 1'b1;
+                        if (slot) qr <= qr + 1'b1;
+                    end
+                end
+                assign rd = queue[qr];
+                // verilator lint_off UNUSEDSIGNAL
+                wire unused_next = ^sc_next;
+                // verilator lint_on UNUSEDSIGNAL
             end else begin : g_any
                 reg [LW-1:0] mem [0:LINE-1];
+                reg [LW-1:0] rd_q;
                 always @(posedge clk) begin
                     if (slot) mem[sc] <= wr;
-                    rd <= mem[sc_next];
+                    rd_q <= mem[sc_next];
                 end
+                assign rd = rd_q;
             end
             assign lines = rd;
         end else begin : g_no_lines
