@@ -222,49 +222,17 @@ module lepton_tile_window #(
                 // row, never used (valid windows) or masked as padding, so any value will do, and the reads go
                 // on from address CAP (3 clocks of latency, at most one slot a clock: in time).
                 localparam integer CAP = 4;
-                // Banks of 512 words: each maps to block RAMs without a depth cascade, whose output
-                // multiplexer would sit between the slow RAM output and its register; the bank is chosen
-                // after the fabric registers instead.
-                localparam integer BANK = 512;
-                localparam integer NB = (LINE + BANK - 1) / BANK;
-                localparam integer LB = (AW > 9) ? 9 : AW;  // address bits within a bank
-                localparam integer HB = (AW > 9) ? AW - 9 : 1;  // bits of the bank's number
-                reg [LW-1:0] fab_q;
-                reg [LW-1:0] queue [0:CAP-1];
+                (* ram_style = "block" *) reg [LW-1:0] mem [0:LINE-1];
+                reg [LW-1:0] ram_q, fab_q, queue [0:CAP-1];
                 reg [AW-1:0] ra;      // the address of the next read
                 reg [2:0] level;      // words read or in flight, not yet taken by a slot
                 reg v1, v2;           // a read in the RAM's register, in the fabric register
                 reg [1:0] qw, qr;     // queue pointers
                 wire issue = (level < CAP[2:0]) || slot;
-                wire [LW-1:0] bank_out [0:NB-1];
-                wire [HB-1:0] sc_bank, ra_bank;
-                if (AW > 9) begin : g_banked
-                    assign sc_bank = sc[AW-1:9];
-                    assign ra_bank = ra[AW-1:9];
-                end else begin : g_one_bank
-                    assign sc_bank = 1'b0;
-                    assign ra_bank = 1'b0;
-                end
-                reg [HB-1:0] bank_1, bank_2;  // the read's bank, a clock and two later
-                genvar gb;
-                for (gb = 0; gb < NB; gb = gb + 1) begin : g_bank
-                    localparam integer SIZE = (gb == NB - 1) ? LINE - gb * BANK : BANK;
-                    (* ram_style = "block" *) reg [LW-1:0] mem [0:SIZE-1];
-                    reg [LW-1:0] ram_q, fab;
-                    wire [HB-1:0] number = gb;
-                    always @(posedge clk) begin
-                        if (slot && sc_bank == number) mem[sc[LB-1:0]] <= wr;
-                        ram_q <= mem[ra[LB-1:0]];
-                        fab <= ram_q;
-                    end
-                    assign bank_out[gb] = fab;
-                end
                 always @(posedge clk) begin
-                    bank_1 <= ra_bank;
-                    bank_2 <= bank_1;
-                end
-                always @(*) fab_q = bank_out[bank_2];
-                always @(posedge clk) begin
+                    if (slot) mem[sc] <= wr;
+                    ram_q <= mem[ra];
+                    fab_q <= ram_q;
                     if (v2) queue[qw] <= fab_q;
                 end
                 always @(posedge clk) begin
