@@ -488,7 +488,10 @@ def _ip(ctx: Context) -> str:
         raw = ctx.check_frames(graph)
     folder = write_ip(ctx.directory, raw)
     files = sum(1 for p in folder.rglob("*") if p.is_file())
-    return f"{folder.name}/: {files} files (rtl/, tb/, hls/, README.md, report.html)"
+    return (
+        f"{folder.name}/: {files} files (rtl/, tb/, tests/, vivado/, hls/, component.xml, lepton_core.core, "
+        "README.md, report.html)"
+    )
 
 
 IR_CODE = ("ir", "passes", "frontend")

@@ -170,5 +170,5 @@ def fusesoc_core(ip_dir: Path | str) -> str:
         "#   fusesoc --cores-root . run --target synth_ecp5 lepton_hw:lepton:lepton_core   (Yosys; also\n"
         "#   synth_ice40, synth_xc7)\n\n" + body
     )
-    log.info("FuseSoC core of %s: %d sources", rtl, len(sources))
+    log.debug("FuseSoC core of %s: %d sources", rtl, len(sources))
     return text

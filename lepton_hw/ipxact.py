@@ -605,5 +605,5 @@ def component_xml(ip_dir: Path | str, standard: Standard = "2014") -> str:
     if f"{TOP}.v" not in sources:
         raise UnsupportedLayerError(f"{rtl}/files.f does not list {TOP}.v")
     text = component_from(core, sources, top, standard)
-    log.info("IP-XACT %s component of %s: %d sources, %d bytes", standard, rtl, len(sources), len(text))
+    log.debug("IP-XACT %s component of %s: %d sources, %d bytes", standard, rtl, len(sources), len(text))
     return text
