@@ -42,8 +42,7 @@ def test_line_buffers_are_block_ram_and_counted(board_id: str) -> None:
     board = get_board(board_id)
     sources = (("lepton_tile_window.v", library_source("lepton_tile_window.v")), ("bram_probe.v", TOP))
     script = (
-        f"read_verilog lepton_tile_window.v bram_probe.v; {board.yosys} -top bram_probe; "
-        "tee -q -o stat.json stat -json"
+        f"read_verilog lepton_tile_window.v bram_probe.v; {board.yosys} -top bram_probe; tee -q -o stat.json stat -json"
     )
     cells = run_yosys_on(sources, script, timeout=600)
     in_stat = sum(count * BLOCK_RAMS[board_id].get(cell, 0.0) for cell, count in cells.items())
