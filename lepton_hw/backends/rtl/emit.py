@@ -859,25 +859,7 @@ def _top_module(
 //   frame_count: packets sent; err_malformed: a malformed frame was seen (sticky until err_clear)
 `default_nettype none
 
-module lepton_core #(
-    // Folded layers' multipliers: 1 = shift-and-add in LUTs, 0 = `*` for DSP blocks (lepton_hw's
-    // synthesis sets 0 for Xilinx, whose DSPs are fast). The same products either way.
-    // Folded layers' weight ROMs: 0 = block RAM, 1 = LUTs (set for ECP5, whose block RAM reads are slow).
-    // verilator lint_off UNUSEDPARAM
-    parameter integer LUT_MULTIPLIERS = 1,
-    parameter integer ROM_IN_LUTS = 0
-    // verilator lint_on UNUSEDPARAM
-) (
-    input wire aclk,
-    input wire aresetn,
-    input wire [{layout.tdata_bits - 1}:0] s_axis_tdata,
-    input wire s_axis_tuser,
-    input wire s_axis_tlast,
-    input wire s_axis_tvalid,
-    output wire s_axis_tready,
-    output wire [31:0] m_axis_tdata,
-    output wire m_axis_tlast,
-    output wire m_axis_tvalid,
+{_module_open(layout, tiled=False)}
     input wire m_axis_tready,
     output wire [31:0] frame_count,
     output reg err_malformed,
@@ -920,6 +902,30 @@ endmodule
     return header + "\n".join(m.lines) + "\n" + footer
 
 
+def _module_open(layout: CoreLayout, tiled: bool) -> str:
+    """The top module's parameters and its stream ports up to m_axis_tvalid (a tiled core adds m_axis_tuser)."""
+    tuser = "    output wire m_axis_tuser,\n" if tiled else ""
+    return f"""module lepton_core #(
+    // Folded layers' multipliers: 1 = shift-and-add in LUTs, 0 = `*` for DSP blocks (lepton_hw's
+    // synthesis sets 0 for Xilinx, whose DSPs are fast). The same products either way.
+    // Folded layers' weight ROMs: 0 = block RAM, 1 = LUTs (set for ECP5, whose block RAM reads are slow).
+    // verilator lint_off UNUSEDPARAM
+    parameter integer LUT_MULTIPLIERS = 1,
+    parameter integer ROM_IN_LUTS = 0
+    // verilator lint_on UNUSEDPARAM
+) (
+    input wire aclk,
+    input wire aresetn,
+    input wire [{layout.tdata_bits - 1}:0] s_axis_tdata,
+    input wire s_axis_tuser,
+    input wire s_axis_tlast,
+    input wire s_axis_tvalid,
+    output wire s_axis_tready,
+    output wire [31:0] m_axis_tdata,
+{tuser}    output wire m_axis_tlast,
+    output wire m_axis_tvalid,"""
+
+
 def _tiled_top_module(
     m: Module, layout: CoreLayout, tiling: Tiling, clocks_per_pixel: int, queue_depth: int,
     result_widths: tuple[int, int],
@@ -941,25 +947,7 @@ def _tiled_top_module(
 //   frame_count: frames completed; err_malformed: a malformed frame was seen (sticky until err_clear).
 `default_nettype none
 
-module lepton_core #(
-    // Folded layers' multipliers: 1 = shift-and-add in LUTs, 0 = `*` for DSP blocks.
-    // Folded layers' weight ROMs: 0 = block RAM, 1 = LUTs.
-    // verilator lint_off UNUSEDPARAM
-    parameter integer LUT_MULTIPLIERS = 1,
-    parameter integer ROM_IN_LUTS = 0
-    // verilator lint_on UNUSEDPARAM
-) (
-    input wire aclk,
-    input wire aresetn,
-    input wire [{layout.tdata_bits - 1}:0] s_axis_tdata,
-    input wire s_axis_tuser,
-    input wire s_axis_tlast,
-    input wire s_axis_tvalid,
-    output wire s_axis_tready,
-    output wire [31:0] m_axis_tdata,
-    output wire m_axis_tuser,
-    output wire m_axis_tlast,
-    output wire m_axis_tvalid,
+{_module_open(layout, tiled=True)}
     input wire m_axis_tready,
     input wire [11:0] s_axil_awaddr,
     input wire s_axil_awvalid,
