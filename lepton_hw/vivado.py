@@ -139,7 +139,8 @@ def _period(clock_mhz: float) -> str:
 
 
 def _tcl_string(text: str) -> str:
-    """``text`` as one double-quoted Tcl word: no substitution happens, non-ASCII as \\uXXXX escapes."""
+    """``text`` as one double-quoted Tcl word: no substitution happens; control and non-ASCII characters
+    become Tcl's backslash-u escapes of four hex digits."""
     out = []
     for char in text:
         if char in '\\"$[]{}':

@@ -15,10 +15,11 @@ if [ -z "$PYTHON" ]; then
 fi
 
 # Debian packages: Icarus Verilog (optional simulator), g++ (the HLS C simulation and the native
-# RTL harness) and the LZ4 header (Verilator's FST waveform writer); with --with-chromium also
+# RTL harness), the LZ4 header (Verilator's FST waveform writer) and tclsh (the tests run the
+# generated Vivado scripts in it with stubbed Vivado commands); with --with-chromium also
 # Chromium (the slow test that renders report.html headless). Each entry is what must exist (a
 # command, or a file when it starts with /) and the package that brings it.
-packages="iverilog:iverilog g++:g++ /usr/include/lz4.h:liblz4-dev"
+packages="iverilog:iverilog g++:g++ /usr/include/lz4.h:liblz4-dev tclsh:tcl"
 if [ "${1:-}" = "--with-chromium" ]; then
     packages="$packages chromium:chromium"
 fi

@@ -878,15 +878,7 @@ def _top_module(
         .pix_data(pix_data), .frame_start(frame_start), .frame_end(frame_end), .frame_bad(frame_bad),
         .malformed(malformed));
 
-    always @(posedge clk) begin
-        if (rst) err_malformed <= 1'b0;
-        else if (malformed) err_malformed <= 1'b1;  // a new malformation wins over a clear in the same clock
-        else if (err_clear) err_malformed <= 1'b0;
-    end
-
-    // Casts and multiplies keep exact widths; the bits a type drops are unused on purpose.
-    // verilator lint_off UNUSEDSIGNAL
-"""
+{STICKY_MALFORMED_AND_BODY}"""
     footer = f"""
     // verilator lint_on UNUSEDSIGNAL
 
@@ -900,6 +892,18 @@ endmodule
 `default_nettype wire
 """
     return header + "\n".join(m.lines) + "\n" + footer
+
+
+# Both tops: the sticky err_malformed flag, then the opening of the network's body.
+STICKY_MALFORMED_AND_BODY = """    always @(posedge clk) begin
+        if (rst) err_malformed <= 1'b0;
+        else if (malformed) err_malformed <= 1'b1;  // a new malformation wins over a clear in the same clock
+        else if (err_clear) err_malformed <= 1'b0;
+    end
+
+    // Casts and multiplies keep exact widths; the bits a type drops are unused on purpose.
+    // verilator lint_off UNUSEDSIGNAL
+"""
 
 
 def _module_open(layout: CoreLayout, tiled: bool) -> str:
@@ -1014,14 +1018,8 @@ def _tiled_top_module(
     always @(posedge clk) begin
         if (rst) frame_count <= 32'd0;
         else if (ev_frame_end) frame_count <= frame_count + 1'b1;
-        if (rst) err_malformed <= 1'b0;
-        else if (malformed) err_malformed <= 1'b1;  // a new malformation wins over a clear in the same clock
-        else if (err_clear) err_malformed <= 1'b0;
     end
-
-    // Casts and multiplies keep exact widths; the bits a type drops are unused on purpose.
-    // verilator lint_off UNUSEDSIGNAL
-"""
+{STICKY_MALFORMED_AND_BODY}"""
     footer = f"""
     // verilator lint_on UNUSEDSIGNAL
 
