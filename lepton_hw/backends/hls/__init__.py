@@ -5,7 +5,7 @@ around it, a testbench, build tcl for Vitis HLS / Vivado HLS, and C simulation e
 - :func:`predict_csim`: raw integers through hls4ml's C simulation (compiled once, cached).
 - :func:`run_camera_csim`: Mono8 frames through the camera core's C simulation.
 - Full frames (a ``frame`` larger than the model input, :mod:`lepton_hw.backends.hls.tiles`):
-  :func:`predict_csim_frames` / :func:`tile_map_csim` (frames -> the per-tile map, raw / values),
+  :func:`predict_csim_frames` (frames -> the per-tile map, raw integers),
   :func:`run_tiled_csim` (any stream through the full-frame core), :func:`expected_tile_packets`.
 - :func:`synth_commands`, :func:`run_synth`, :func:`parse_csynth_report`: the vendor tools, when present.
 
@@ -30,7 +30,6 @@ from lepton_hw.backends.hls.tiles import (
     TiledStatus,
     expected_tile_packets,
     predict_csim_frames,
-    tile_map_csim,
     tiled_frame,
 )
 
@@ -59,7 +58,6 @@ __all__ = [
     "run_synth",
     "run_tiled_csim",
     "synth_commands",
-    "tile_map_csim",
     "tiled_frame",
     "write_project",
 ]

@@ -8,7 +8,7 @@ row << 24 | tile column << 16 | class index, then the raw logits sign-extended t
 first beat, tlast on its last. Packets are lists of the beats' 32-bit words as signed integers, as
 :func:`lepton_hw.tiles.frame_packet` makes them.
 
-- :func:`predict_csim_frames` (raw per-tile map) and :func:`tile_map_csim` (its exact values): the engine.
+- :func:`predict_csim_frames` (the raw per-tile map): the csim engine's full-frame path.
 - :func:`lepton_hw.backends.hls.csim.run_tiled_csim`: any stream (frames, malformed beats, run-time size
   writes) through the full-frame core -> what each call sent (:class:`TiledRun`).
 """
@@ -349,29 +349,3 @@ def predict_csim_frames(
             raise MismatchError(f"the camera C simulation sent no packet for frame {k}")
         maps.append(map_of_tiles(done.tiles, rows, cols, f"frame {k}"))
     return np.stack(maps)
-
-
-def tile_map_csim(
-    graph: Graph,
-    frames: np.ndarray,
-    *,
-    frame: tuple[int, int] | None = None,
-    backend: str = "vitis",
-    strategy: str = "latency",
-    reuse: int = 1,
-    layer_reuse: LayerReuseArg = None,
-    cache_dir: Path | None = None,
-) -> np.ndarray:
-    """:func:`predict_csim_frames` in real units: the logits' exact values, float64 (N, TR, TC, n_outputs), as
-    the csim engine returns them (``graph.output.type.to_float`` of the raw integers)."""
-    raw = predict_csim_frames(
-        graph,
-        frames,
-        frame=frame,
-        backend=backend,
-        strategy=strategy,
-        reuse=reuse,
-        layer_reuse=layer_reuse,
-        cache_dir=cache_dir,
-    )
-    return np.asarray(graph.output.type.to_float(raw), dtype=np.float64)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -23,7 +24,6 @@ from lepton_hw.backends.hls import (
     expected_tile_packets,
     predict_csim_frames,
     run_tiled_csim,
-    tile_map_csim,
 )
 from lepton_hw.backends.hls.csim import CAMERA_EXE, _cached_build, _settings
 from lepton_hw.backends.hls.project import frame_beats
@@ -36,6 +36,12 @@ pytestmark = pytest.mark.hls
 
 FRAME = (31, 21)  # (width, height): 3 x 2 tiles of 8 x 8, plus 7 columns and 5 rows ignored
 PART, CLOCK = "xc7z020clg400-1", 100.0
+
+
+def _csim_values(graph: Graph, frames: np.ndarray, **options: Any) -> np.ndarray:
+    """The csim engine's map in real units: predict_csim_frames' raw integers through the output type."""
+    raw = predict_csim_frames(graph, frames, **options)
+    return np.asarray(graph.output.type.to_float(raw), dtype=np.float64)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +90,7 @@ def _structured() -> np.ndarray:
 def test_tile_map_of_random_frames(graph: Graph, csim_cache: Path) -> None:
     frames = _noise(1, 6)
     frames[0], frames[1] = 0, 255
-    got = tile_map_csim(graph, frames[..., None], cache_dir=csim_cache)  # (N, H, W, 1) as well as (N, H, W)
+    got = _csim_values(graph, frames[..., None], cache_dir=csim_cache)  # (N, H, W, 1) as well as (N, H, W)
     assert got.shape == (6, 2, 3, 3) and got.dtype == np.float64
     assert np.array_equal(got, _values(graph, frames))
     raw = predict_csim_frames(graph, frames, cache_dir=csim_cache)  # what engines.py calls: raw integers
@@ -93,7 +99,7 @@ def test_tile_map_of_random_frames(graph: Graph, csim_cache: Path) -> None:
 
 def test_tile_map_of_structured_frames(graph: Graph, csim_cache: Path) -> None:
     frames = _structured()
-    got = tile_map_csim(graph, frames, cache_dir=csim_cache)
+    got = _csim_values(graph, frames, cache_dir=csim_cache)
     want = _values(graph, frames)
     assert np.array_equal(got, want)
     # the same pattern in two tiles, of frames with other remainders (saturated, noise) and neighbours
@@ -196,7 +202,7 @@ def test_run_time_frame_size(graph: Graph, csim_cache: Path) -> None:
     assert [s.errors for s in run.statuses] == [0, 0, ERR_BAD_SIZE, ERR_BAD_SIZE, ERR_BAD_SIZE, 0, 0]
     assert not any(s.err_malformed for s in run.statuses)
     # tile_map_csim sets the size of smaller frames itself
-    got = tile_map_csim(graph, np.stack([odd, odd]), frame=FRAME, cache_dir=csim_cache)
+    got = _csim_values(graph, np.stack([odd, odd]), frame=FRAME, cache_dir=csim_cache)
     assert got.shape == (2, 1, 2, 3) and np.array_equal(got, _values(graph, np.stack([odd, odd])))
 
 
@@ -267,7 +273,7 @@ def test_malformed_packets_are_refused(graph: Graph) -> None:
 def test_single_tile_frames_through_the_map(graph: Graph, csim_cache: Path) -> None:
     """Frames of the model input's size take the single-tile core: a (N, 1, 1, n) map."""
     frames = _noise(9, 4, (8, 8))
-    got = tile_map_csim(graph, frames, cache_dir=csim_cache)
+    got = _csim_values(graph, frames, cache_dir=csim_cache)
     assert got.shape == (4, 1, 1, 3) and np.array_equal(got, _values(graph, frames))
 
 
@@ -286,7 +292,7 @@ def test_trained_camera_example_tiles(camera_example: Path, csim_cache: Path) ->
     for k in range(18):
         f, r, c = k // 6, k % 6 // 3, k % 3
         frames[f, r * 32 : r * 32 + 32, c * 32 : c * 32 + 32] = patches[k]
-    got = tile_map_csim(graph, frames, cache_dir=csim_cache)
+    got = _csim_values(graph, frames, cache_dir=csim_cache)
     assert np.array_equal(got, _values(graph, frames))
     beats = frame_beats(frames[1])
     run = run_tiled_csim(graph, [beats[:4000], frames[2]], frame=(103, 69), cache_dir=csim_cache)
