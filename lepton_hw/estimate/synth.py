@@ -39,6 +39,9 @@ DSP_MULTIPLIER_FAMILIES = ("xc7", "xcup")
 # Families whose block RAM reads are slow with Yosys (no output register: 5.8 ns clock-to-out on an
 # ECP5 -6): there the folded layers' weight ROMs go to LUTs (lepton_core's ROM_IN_LUTS = 1).
 LUT_ROM_FAMILIES = ("ecp5",)
+# Verilog macros per family: on ECP5 the line buffers are DP16KD blocks with their output register,
+# which Yosys' own block RAM mapping never uses (see lepton_line_ram.v).
+FAMILY_DEFINES = {"ecp5": ("LEPTON_ECP5_DP16KD",)}
 
 
 def core_parameters(family: str) -> list[str]:
@@ -63,7 +66,7 @@ class SynthPlan:
         return "\n".join(
             [
                 f"scratchpad -set abc9.script {ABC9_SCRIPT}",
-                f"read_verilog {files}",
+                f"read_verilog {''.join(f'-D{macro} ' for macro in FAMILY_DEFINES.get(self.family, ()))}{files}",
                 *core_parameters(self.family),
                 f"{self.command} -top {TOP}",
                 "tee -q -o stat.json stat -json",

@@ -88,7 +88,13 @@ _LUTRAM = re.compile(r"RAM\d+(M|M8|M16|X1[SD])|TRELLIS_DPR16X4")
 _DSP = re.compile(r"DSP48E\d|MULT18X18D|ALU54B")
 _CARRY_INPUTS = {"CI", "CYINIT", "CI_TOP", "CIN"}
 # ports written on the clock edge, not read through: no combinational path from them to the cell's outputs
-_WRITE_PORTS = {"TRELLIS_DPR16X4": {"WAD", "DI", "WRE", "WCK"}}
+# (Xilinx distributed RAMs: data in, write enable and clock, and the RAM64M8's upper write-address bits)
+_XILINX_RAM_WRITE = {"D", "WE", "WCLK", *(f"DI{p}" for p in "ABCDEFGH"), "WADR6", "WADR7", "WADR8"}
+_XILINX_RAMS = ("RAM32X1S", "RAM64X1S", "RAM128X1S", "RAM32X1D", "RAM64X1D", "RAM128X1D", "RAM256X1D")
+_WRITE_PORTS = {
+    "TRELLIS_DPR16X4": {"WAD", "DI", "WRE", "WCK"},
+    **{kind: _XILINX_RAM_WRITE for kind in (*_XILINX_RAMS, "RAM32M", "RAM64M", "RAM32M16", "RAM64M8")},
+}
 
 
 MODEL = (

@@ -29,6 +29,7 @@ from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiResp
 
 EVENTS = ("ev_frame_end", "ev_malformed", "ev_dropped")
 SEED = int(os.environ.get("LEPTON_REGS_SEED", "1"))
+WRITE_CLOCKS = 2  # a register is written this many clocks after both of its beats are held (regmap.py)
 
 
 # ----------------------------------------------------------------------------- the map and its model
@@ -412,11 +413,11 @@ async def w1c_set_in_the_clearing_clock_wins(dut: Any) -> None:
         assert done["aw"] == done["w"] == 0
         assert not (await bus.read(addr))["data"] & bit, f"{path} not cleared"
         await bus.write(0x800, 0, events={0: (event,)})
-        # the register is written in the clock after both beats are taken (clock 1 of the write)
-        done = await bus.write(addr, bit, events={1: (event,)})  # the clear and a new event in one clock
+        # the register is written WRITE_CLOCKS clocks after both beats are taken
+        done = await bus.write(addr, bit, events={WRITE_CLOCKS: (event,)})  # the clear and a new event in one clock
         assert done["aw"] == done["w"] == 0, f"the write's beats were not taken at once: {done}"
         assert (await bus.read(addr))["data"] & bit, f"{path}: the clear won over an event in the same clock"
-        done = await bus.write(addr, bit, events={2: (event,)})  # the event one clock after the clear
+        done = await bus.write(addr, bit, events={WRITE_CLOCKS + 1: (event,)})  # the event one clock after the clear
         assert (await bus.read(addr))["data"] & bit, f"{path}: an event after the clear was lost"
         done = await bus.write(addr, bit, events={})
         assert not (await bus.read(addr))["data"] & bit
@@ -558,8 +559,9 @@ async def writes_in_either_channel_order(dut: Any) -> None:
         before = int(dut.frame_width.value)
         done = await bus.write(addr, value, aw_at=aw_at, w_at=w_at, watch="frame_width")
         assert (done["aw"], done["w"]) == (aw_at, w_at), f"AW/W taken at {done['aw']}/{done['w']}"
-        # both beats are held at the edge that ends clock `last`; the register is written in the clock after
-        last = max(aw_at, w_at) + 1
+        # both beats are held at the edge that ends clock `last`; the register is written two clocks after
+        # (WRITE_CLOCKS: one to register the decode and range checks, one to write)
+        last = max(aw_at, w_at) + WRITE_CLOCKS
         seen = done["watch"]
         assert all(v == before for v in seen[: last + 1]), f"frame_width changed before both AW and W: {seen}"
         assert seen[last + 1] == value, f"frame_width {seen[last + 1]} after AW at {aw_at}, W at {w_at}"
@@ -595,7 +597,8 @@ async def responses_wait_for_ready(dut: Any) -> None:
     bus = RawBus(dut)
     mask = bench.off("IRQ_MASK")
     done = await bus.write(mask, 1, bready_at=6)  # RawBus checks bvalid/bresp held and awready low
-    assert done["b_first"] == 2 and done["b"] == 6, done  # the write in clock 1, its response from clock 2
+    # the write in clock WRITE_CLOCKS, its response from the clock after
+    assert done["b_first"] == WRITE_CLOCKS + 1 and done["b"] == 6, done
     done = await bus.read(mask, rready_at=5)  # ... and rvalid/rdata held and arready low
     assert (done["r_first"], done["r"], done["data"]) == (1, 5, 1), done
     done = await bus.read(bench.off("ID"), rready_at=3)

@@ -36,7 +36,7 @@ from lepton_hw.schedule import Schedule, ScheduleOptions, make_schedule, schedul
 
 TOP = "lepton_core"
 LIBRARY = ("lepton_window.v", "lepton_framer.v", "lepton_result.v")
-TILED_LIBRARY = ("lepton_tile_window.v", "lepton_tile_framer.v", "lepton_tile_result.v")
+TILED_LIBRARY = ("lepton_line_ram.v", "lepton_tile_window.v", "lepton_tile_framer.v", "lepton_tile_result.v")
 
 
 @dataclass(frozen=True)

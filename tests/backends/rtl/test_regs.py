@@ -337,7 +337,7 @@ MUTANTS = {
     ),
     "the frame size range is one short": (r"<= 32'd96;", "< 32'd96;", "bad_frame_sizes_are_refused"),
     "the range is checked on the 16-bit field only": (
-        r"(frame_width_value_new) (>=|<=)", r"\1[15:0] \2", "bad_frame_sizes_are_refused",
+        r"(frame_width_value_merged) (>=|<=)", r"\1[15:0] \2", "bad_frame_sizes_are_refused",
     ),
     "byte strobes ignored": (
         r"wire \[31:0\] wr_mask = .*;", "wire [31:0] wr_mask = 32'hFFFFFFFF;", "rw_registers_read_back_writes",
@@ -345,7 +345,7 @@ MUTANTS = {
     "B dropped without bready": (r"if \(s_axil_bready\) bvalid_q", "bvalid_q", "responses_wait_for_ready"),
     "R dropped without rready": (r"else if \(s_axil_rready\) begin", "else begin", "responses_wait_for_ready"),
     "AW and W must come together": (
-        r"wire wr_go = .*;", "wire wr_go = aw_take && w_take;", "writes_in_either_channel_order",
+        r"wire wr_load = .*;", "wire wr_load = aw_take && w_take;", "writes_in_either_channel_order",
     ),
     "a counter counts rising edges only": (
         r"end else if \(ev_dropped\) begin\n(\s+)dropped_count_value",
@@ -359,7 +359,7 @@ MUTANTS = {
     "irq ignores the mask": (r"assign irq = .*;", "assign irq = |word_irq_status;", "irq_follows_status_and_mask"),
     "a read-only register is writable": (
         r"end else if \(ev_frame_end\) begin\n(\s+)frame_count_value <=",
-        r"end else if (wr_go && wr_word == 10'd10) begin\n\1frame_count_value <= wr_data;\n"
+        r"end else if (wr_go && aw_word_q == 10'd10) begin\n\1frame_count_value <= wr_data;\n"
         r"        end else if (ev_frame_end) begin\n\1frame_count_value <=",
         "ro_registers_ignore_writes",
     ),

@@ -214,27 +214,26 @@ module lepton_tile_window #(
                 end
             end
             if (LINE > 64 && W >= 8) begin : g_block
-                // Block RAM, read ahead: an ECP5 block RAM's output is slow (5.8 ns clock-to-out with Yosys),
-                // so its words go through a fabric register into a queue of CAP words before the window uses
+                // Block RAM, read ahead: the RAM's word comes out two clocks after its address (RAM register,
+                // then output register: see lepton_line_ram.v) into a queue of CAP words before the window uses
                 // them. Reads run at most CAP slots ahead of the writes; a line is at least W >= 8 slots, so a
-                // word is read after it was written a line ago. After a reset or a restart the queue counts as
-                // full with the words of addresses 0 .. CAP-1: they are the line above the frame's first
-                // row, never used (valid windows) or masked as padding, so any value will do, and the reads go
-                // on from address CAP (3 clocks of latency, at most one slot a clock: in time).
+                // word is read after it was written a line ago, never in the clock it is written. After a reset
+                // or a restart the queue counts as full with the words of addresses 0 .. CAP-1: they are the
+                // line above the frame's first row, never used (valid windows) or masked as padding, so any
+                // value will do, and the reads go on from address CAP (3 clocks of latency, at most one slot a
+                // clock: in time).
                 localparam integer CAP = 4;
-                (* ram_style = "block" *) reg [LW-1:0] mem [0:LINE-1];
-                reg [LW-1:0] ram_q, fab_q, queue [0:CAP-1];
+                wire [LW-1:0] fab_q;  // the word read two clocks ago
+                reg [LW-1:0] queue [0:CAP-1];
                 reg [AW-1:0] ra;      // the address of the next read
                 reg [2:0] level;      // words read or in flight, not yet taken by a slot
                 reg v1, v2;           // a read in the RAM's register, in the fabric register
                 reg [1:0] qw, qr;     // queue pointers
                 wire issue = (level < CAP[2:0]) || slot;
-                always @(posedge clk) begin
-                    if (slot) mem[sc] <= wr;
-                    ram_q <= mem[ra];
-                    fab_q <= ram_q;
-                    if (v2) queue[qw] <= fab_q;
-                end
+                lepton_line_ram #(.DEPTH(LINE), .WIDTH(LW), .AW(AW)) ram (
+                    .clk(clk), .we(slot), .wa(sc), .wd(wr), .ra(ra), .rd(fab_q)
+                );
+                always @(posedge clk) if (v2) queue[qw] <= fab_q;
                 always @(posedge clk) begin
                     if (restart) begin
                         ra <= CAP[AW-1:0];
