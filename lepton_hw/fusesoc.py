@@ -50,6 +50,11 @@ PARAMETER_DOCS = {
     "LUT_MULTIPLIERS": "Folded layers' multipliers: 1 = shift-and-add in LUTs, 0 = `*` for DSP blocks",
     "ROM_IN_LUTS": "Folded layers' weight ROMs: 0 = block RAM, 1 = LUTs",
 }
+# Verilog macros, each with the source that reads it (a core without that file has no use for it)
+DEFINE_FILES = {"LEPTON_ECP5_DP16KD": "lepton_line_ram.v"}
+DEFINE_DOCS = {
+    "LEPTON_ECP5_DP16KD": "Line buffers as ECP5 DP16KD blocks with their output register (ECP5 only)",
+}
 
 
 def synth_options(family: str) -> list[str]:
@@ -60,6 +65,13 @@ def synth_options(family: str) -> list[str]:
     if not boards:
         raise UnsupportedLayerError(f"no board of family {family} has a Yosys synthesis command")
     return boards[0].yosys.split()[1:]
+
+
+def family_defines(family: str) -> tuple[str, ...]:
+    """The Verilog macros lepton_hw's synthesis defines for ``family``."""
+    from lepton_hw.estimate.synth import FAMILY_DEFINES
+
+    return FAMILY_DEFINES.get(family, ())
 
 
 def family_parameters(family: str) -> list[str]:
@@ -115,6 +127,7 @@ def core_dict(core: dict[str, Any], sources: list[str], parameters: dict[str, in
         }
         entry["flow_options"]["yosys_synth_options"] = synth_options(family)
         params = [p for p in family_parameters(family) if p.split("=")[0] in parameters]
+        params += [f"{macro}=true" for macro in family_defines(family) if DEFINE_FILES[macro] in sources]
         if params:
             entry["parameters"] = params
         targets[target] = entry
@@ -133,13 +146,20 @@ def core_dict(core: dict[str, Any], sources: list[str], parameters: dict[str, in
             },
         },
         "parameters": {
-            name: {
-                "datatype": "int",
-                "paramtype": "vlogparam",
-                "default": value,
-                "description": PARAMETER_DOCS.get(name, name),
-            }
-            for name, value in parameters.items()
+            **{
+                name: {
+                    "datatype": "int",
+                    "paramtype": "vlogparam",
+                    "default": value,
+                    "description": PARAMETER_DOCS.get(name, name),
+                }
+                for name, value in parameters.items()
+            },
+            **{
+                macro: {"datatype": "bool", "paramtype": "vlogdefine", "description": DEFINE_DOCS[macro]}
+                for macro, source in DEFINE_FILES.items()
+                if source in sources
+            },
         },
         "targets": targets,
     }

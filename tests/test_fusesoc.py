@@ -64,11 +64,13 @@ def test_core_file_is_capi2_of_the_ip_folder(ips: dict[str, Path]) -> None:
     assert (targets["lint"]["flow"], targets["lint"]["flow_options"]["tool"]) == ("lint", "verilator")
     assert (targets["sim"]["flow"], targets["sim"]["flow_options"]["tool"]) == ("sim", "icarus")
     assert targets["lint"]["toplevel"] == "lepton_core" and targets["sim"]["toplevel"] == "tb_lepton_core"
-    assert set(core["parameters"]) == {"LUT_MULTIPLIERS", "ROM_IN_LUTS"}
+    assert set(core["parameters"]) == {"LUT_MULTIPLIERS", "ROM_IN_LUTS", "LEPTON_ECP5_DP16KD"}
+    assert core["parameters"]["LEPTON_ECP5_DP16KD"]["paramtype"] == "vlogdefine"
     for name, (arch, family, _) in SYNTH_TARGETS.items():
         assert targets[name]["flow_options"]["arch"] == arch
         assert targets[name]["flow_options"]["yosys_synth_options"] == synth_options(family)
-        assert targets[name].get("parameters", []) == family_parameters(family)
+        defines = ["LEPTON_ECP5_DP16KD=true"] if family == "ecp5" else []
+        assert targets[name].get("parameters", []) == family_parameters(family) + defines
     assert family_parameters("xc7") == ["LUT_MULTIPLIERS=0"] and family_parameters("ecp5") == ["ROM_IN_LUTS=1"]
 
 
@@ -142,6 +144,7 @@ def test_synth_targets_set_up(ips: dict[str, Path], target: str, tmp_path: Path)
     for param in family_parameters(family):
         name, value = param.split("=")
         assert f"chparam -set {name} {value} lepton_core" in script
+    assert ("{LEPTON_ECP5_DP16KD True}" in script) == (family == "ecp5")  # the block RAMs' output register
     sources = (ips["tiled"] / "rtl" / "files.f").read_text().split()
     reads = re.findall(
         r"read_verilog \{?[^\n]*?/rtl/([\w.]+)\}?", (procs.parent / "edalize_yosys_procs.tcl").read_text()

@@ -769,7 +769,9 @@ def _collect(m: Module, base: str, stream: Stream) -> Stream:
 def _greater(m: Module, pipe: Pipeline, name: str, a: str, b: str, width: int, level: int) -> int:
     """``name`` = (signed ``a`` > signed ``b``), defined in ``pipe``; returns its level. Pipelined and
     wider than 8 bits, it takes two levels: the top and the low byte compared apart, then combined
-    (one long carry chain plus its routing was the longest path on ECP5)."""
+    (one long carry chain plus its routing was the longest path on ECP5). The top parts' equality is
+    written as XORs: as ``==`` Yosys shares one subtraction between it and ``>``, two carry chains in
+    a row (the one-tile core's longest path on ECP5)."""
     if pipe.levels == 0 or width <= 8:
         m.add(f"    wire {name} = {a} > {b};")
         pipe.define(name, 1, level)
@@ -777,7 +779,7 @@ def _greater(m: Module, pipe: Pipeline, name: str, a: str, b: str, width: int, l
     parts = {}
     for part, expr in (
         ("hi_gt", f"$signed({a}[{width - 1}:8]) > $signed({b}[{width - 1}:8])"),
-        ("hi_eq", f"{a}[{width - 1}:8] == {b}[{width - 1}:8]"),
+        ("hi_eq", f"~|({a}[{width - 1}:8] ^ {b}[{width - 1}:8])"),
         ("lo_gt", f"{a}[7:0] > {b}[7:0]"),
     ):
         parts[part] = m.name(f"{name}_{part}")

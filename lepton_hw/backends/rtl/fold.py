@@ -352,10 +352,16 @@ def _tile_accumulator_lines(
     n: int, yw: int, sums: list[str], v: str, first: str, last: str, delay: int, tiles: FoldTiles
 ) -> list[str]:  # fmt: skip
     """Accumulators per tile column: a row segment continues its tile's sums from ``saved`` (distributed
-    RAM, read combinationally), or starts them at the tile's first row; it saves them at its end, or
-    gives them out at the tile's last row. ``tag_now`` is delayed ``delay`` clocks to meet the sums."""
+    RAM), or starts them at the tile's first row; it saves them at its end, or gives them out at the tile's
+    last row. ``tag_now`` is delayed ``delay`` clocks to meet the sums. ``saved`` is read a clock ahead
+    into a register, from the tag one step earlier, with the value written in that clock passed through
+    when it is the same column's (read, add and write back in one clock were the tiled core's longest
+    path on ECP5)."""
+    assert delay >= 2, delay
     tw = tiles.count_bits
-    index = f"column_d[{max(1, (tiles.columns - 1).bit_length()) - 1}:0]" if tiles.columns > 1 else "1'b0"
+    ib = max(1, (tiles.columns - 1).bit_length())
+    index = f"column_d[{ib - 1}:0]" if tiles.columns > 1 else "1'b0"
+    index_ahead = f"column_e[{ib - 1}:0]" if tiles.columns > 1 else "1'b0"
     lines = [
         "",
         "    // ---- accumulators, one set per tile column",
@@ -368,8 +374,10 @@ def _tile_accumulator_lines(
         f"    wire row_first_d = tag_d[{delay - 1}][{tw + 1}];",
         f"    wire row_last_d = tag_d[{delay - 1}][{tw}];",
         f"    wire [{tw - 1}:0] column_d = tag_d[{delay - 1}][{tw - 1}:0];",
+        f"    wire [{tw - 1}:0] column_e = tag_d[{delay - 2}][{tw - 1}:0];  // column_d of the next clock",
         f"    reg [{n * yw - 1}:0] saved [0:{tiles.columns - 1}];",
-        f"    wire [{n * yw - 1}:0] saved_now = saved[{index}];",
+        f"    reg [{n * yw - 1}:0] saved_now;  // saved[column_d], read a clock ahead",
+        f"    wire save = {v} && {last} && !row_last_d;  // saved[column_d] <= the sums, this clock",
     ]
     for o in range(n):
         lines += [
@@ -380,7 +388,12 @@ def _tile_accumulator_lines(
             f"    always @(posedge clk) if ({v}) acc{o} <= next{o};",
         ]
     nexts = ", ".join(f"next{o}" for o in reversed(range(n)))
-    lines.append(f"    always @(posedge clk) if ({v} && {last} && !row_last_d) saved[{index}] <= {{{nexts}}};")
+    lines += [
+        "    always @(posedge clk) begin",
+        f"        if (save) saved[{index}] <= {{{nexts}}};",
+        f"        saved_now <= (save && column_e == column_d) ? {{{nexts}}} : saved[{index_ahead}];",
+        "    end",
+    ]
     return lines
 
 

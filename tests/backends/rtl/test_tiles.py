@@ -28,7 +28,7 @@ from lepton_hw.errors import UnsupportedLayerError
 from lepton_hw.ir.graph import Graph
 from lepton_hw.schedule import LayerChoice, ScheduleOptions
 from lepton_hw.sim import run as sim_run
-from lepton_hw.testing.ir_cases import CASES
+from lepton_hw.testing.ir_cases import CASES, U8, T, chain
 from lepton_hw.tiles import cut_tiles, frame_packet, tile_map
 
 TB_MODULE = "lepton_hw.sim.tb_lepton_tiles"
@@ -81,6 +81,20 @@ def test_every_tile_equals_the_interpreter(case: str, width: int, height: int, r
     assert run.result.packets == [frame_packet(m) for m in want]
     assert run.report["cycles_per_frame"] == width * height  # back to back, one pixel per clock
     assert run.report["input_stall_cycles"] == 0
+
+
+@pytest.mark.rtl
+def test_a_tile_column_saved_and_continued_in_consecutive_clocks(rtl_cache: Path) -> None:
+    """A dense layer straight on the pixels, one tile column: a tile row's last pixel and the next row's
+    first come in consecutive clocks, so the folded layer reads back a column's sums in the clock they
+    are saved (its read-ahead must pass the new sums through)."""
+    graph = chain("pixels_dense", (6, 5, 1), U8, [("flatten",), ("dense", 3, T("ap_fixed<16,8>"))], seed=11)
+    project = build_rtl(graph, options=ScheduleOptions(frame=(5, 18)))
+    assert project.tiling is not None and (project.tiling.tiles_x, project.tiling.tiles_y) == (1, 3)
+    raw = random_frames(graph, 3, 5, 18, seed=3)
+    run = sim_run.simulate(project, graph, raw, cache_dir=rtl_cache)
+    assert np.array_equal(run.outputs, tile_map(graph, raw))
+    assert run.report["cycles_per_frame"] == 5 * 18
 
 
 @pytest.mark.rtl

@@ -80,6 +80,16 @@ module lepton_framer #(
             pace <= pace - 1'b1;
     end
 
+    // pix_data takes s_tdata (zeros while filling) in every clock, with no clock enable: only pix_valid
+    // says it holds a pixel. (Loaded on a beat, s_tvalid and the ready logic fanned out to every bit's
+    // enable: the one-tile core's longest path on ECP5.)
+    always @(posedge clk) begin
+        if (rst || state == FILL_LINE || state == FILL_FRAME)
+            pix_data <= {DW{1'b0}};
+        else
+            pix_data <= s_tdata;
+    end
+
     always @(posedge clk) begin
         pix_valid <= 1'b0;
         frame_start <= 1'b0;
@@ -92,14 +102,12 @@ module lepton_framer #(
             bad <= 1'b0;
             skip_done <= 1'b0;
             frame_bad <= 1'b0;
-            pix_data <= {DW{1'b0}};
         end else begin
             case (state)
                 IDLE: if (beat) begin
                     if (s_tuser) begin
                         frame_start <= 1'b1;
                         pix_valid <= 1'b1;
-                        pix_data <= s_tdata;
                         bad <= 1'b0;
                         row <= {RW{1'b0}};
                         col <= {CW{1'b0}};
@@ -143,7 +151,6 @@ module lepton_framer #(
                         state <= FILL_FRAME;
                     end else if (beat) begin
                         pix_valid <= 1'b1;
-                        pix_data <= s_tdata;
                         if (at_eol) begin
                             col <= {CW{1'b0}};
                             row <= row + 1'b1;
@@ -171,7 +178,6 @@ module lepton_framer #(
                 end
                 FILL_LINE, FILL_FRAME: if (paced) begin
                     pix_valid <= 1'b1;
-                    pix_data <= {DW{1'b0}};
                     if (at_eol) begin
                         col <= {CW{1'b0}};
                         row <= row + 1'b1;

@@ -128,8 +128,25 @@ module lepton_tile_framer #(
     wire bad = (at_start || in_frame) && !good;  // a line too short or too long, or a start of frame too early
     wire stray = (state == IDLE) && beat && !s_tuser;  // a pixel outside any frame
     wire advance = good || filling;
-    wire apply = (state == IDLE) && !at_start && net_idle && div_done && !div_stale &&
-                 (div_w != cur_w || div_h != cur_h);
+    // The size compares are registered (one clock late is harmless: the size is applied only between
+    // frames, and a write that lands meanwhile is divided and applied next): compare, apply and the
+    // settle count in one clock were the ECP5 core's longest path.
+    reg stale_q, differs_q;
+    always @(posedge clk) begin
+        stale_q <= div_stale;
+        differs_q <= (div_w != cur_w) || (div_h != cur_h);
+    end
+    wire apply = (state == IDLE) && !at_start && net_idle && div_done && !stale_q && differs_q &&
+                 (settle == 3'd0);
+
+    // pix_data takes s_tdata (zeros while filling) in every clock, with no clock enable: only pix_valid
+    // says it holds a pixel (a beat fanned out to every bit's enable makes a long path).
+    always @(posedge clk) begin
+        if (rst || state == FILL)
+            pix_data <= {DW{1'b0}};
+        else
+            pix_data <= s_tdata;
+    end
 
     always @(posedge clk) begin
         pix_valid <= 1'b0;
@@ -150,7 +167,6 @@ module lepton_tile_framer #(
             yi <= {RCW{1'b0}};
             xt <= {(TXW + 1){1'b0}};
             yt <= {(TXW + 1){1'b0}};
-            pix_data <= {DW{1'b0}};
         end else begin
             settle <= apply ? SETTLE[2:0] : (settle != 3'd0) ? settle - 1'b1 : 3'd0;
             if (apply) begin
@@ -177,7 +193,6 @@ module lepton_tile_framer #(
             end
             if (advance) begin
                 pix_valid <= in_tiles;
-                pix_data <= filling ? {DW{1'b0}} : s_tdata;
                 if (x_end) begin
                     x <= 16'd0;
                     xi <= {CCW{1'b0}};
