@@ -76,13 +76,11 @@ def family_defines(family: str) -> tuple[str, ...]:
 
 def family_parameters(family: str) -> list[str]:
     """lepton_core's parameters for ``family``, as lepton_hw's synthesis sets them (``NAME=value``)."""
-    from lepton_hw.estimate.synth import DSP_MULTIPLIER_FAMILIES, LUT_ROM_FAMILIES
+    from lepton_hw.estimate.synth import DSP_MULTIPLIER_FAMILIES
 
     params = []
     if family in DSP_MULTIPLIER_FAMILIES:
         params.append("LUT_MULTIPLIERS=0")
-    if family in LUT_ROM_FAMILIES:
-        params.append("ROM_IN_LUTS=1")
     return params
 
 

@@ -71,7 +71,7 @@ def test_core_file_is_capi2_of_the_ip_folder(ips: dict[str, Path]) -> None:
         assert targets[name]["flow_options"]["yosys_synth_options"] == synth_options(family)
         defines = ["LEPTON_ECP5_DP16KD=true"] if family == "ecp5" else []
         assert targets[name].get("parameters", []) == family_parameters(family) + defines
-    assert family_parameters("xc7") == ["LUT_MULTIPLIERS=0"] and family_parameters("ecp5") == ["ROM_IN_LUTS=1"]
+    assert family_parameters("xc7") == ["LUT_MULTIPLIERS=0"] and family_parameters("ecp5") == []
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -36,11 +36,10 @@ ABC9_SCRIPT = "+&if,{W},{D},-v"
 # multipliers go to DSPs (lepton_core's LUT_MULTIPLIERS = 0). Elsewhere (ECP5, iCE40, Nexus, Gowin)
 # the DSP's own delay limited the clock, and a 4-bit x 4-bit product in LUTs is faster.
 DSP_MULTIPLIER_FAMILIES = ("xc7", "xcup")
-# Families whose block RAM reads are slow with Yosys (no output register: 5.8 ns clock-to-out on an
-# ECP5 -6): there the folded layers' weight ROMs go to LUTs (lepton_core's ROM_IN_LUTS = 1).
-LUT_ROM_FAMILIES = ("ecp5",)
-# Verilog macros per family: on ECP5 the line buffers are DP16KD blocks with their output register,
-# which Yosys' own block RAM mapping never uses (see lepton_line_ram.v).
+# Verilog macros per family: on ECP5 the line buffers and the folded layers' weight ROMs are DP16KD
+# blocks with their output register, which Yosys' own block RAM mapping never uses (5.8 ns from the
+# clock to the data without it; see lepton_line_ram.v). The ROMs were in LUTs on ECP5 before, whose
+# shared read address then made the whole-frame core's longest path.
 FAMILY_DEFINES = {"ecp5": ("LEPTON_ECP5_DP16KD",)}
 
 
@@ -49,8 +48,6 @@ def core_parameters(family: str) -> list[str]:
     commands = []
     if family in DSP_MULTIPLIER_FAMILIES:
         commands.append(f"chparam -set LUT_MULTIPLIERS 0 {TOP}")
-    if family in LUT_ROM_FAMILIES:
-        commands.append(f"chparam -set ROM_IN_LUTS 1 {TOP}")
     return commands
 
 

@@ -94,8 +94,6 @@ def build_fold(
                     w = int(weight[e * k + kk, o]) if kk < k else 0
                     word |= (w & ((1 << ww) - 1)) << ((o * p + j) * ww)
             words.append(word)
-    hex_digits = -(-rom_width // 4)
-    rom_init = [f"        rom[{a}] = {rom_width}'h{word:0{hex_digits}x};" for a, word in enumerate(words)]
 
     lines = [
         f"// {name}: y = sum over {positions} position(s) of x @ W[position], {k} inputs ({in_type}, raw) x {n} "
@@ -114,24 +112,7 @@ def build_fold(
         f"    output wire [{n * yw - 1}:0] out_data",
         ");",
         "    // verilator lint_off UNUSEDSIGNAL",
-        "    // The weights: block RAM unless ROM_IN_LUTS (lepton_hw's synthesis sets it for ECP5, whose block",
-        "    // RAM reads are slow with Yosys: 5.8 ns clock-to-out). The same words either way.",
-        f"    reg [{rom_width - 1}:0] w1;",
-        "    generate",
-        "        if (ROM_IN_LUTS != 0) begin : g_lut_rom",
-        f'            (* ram_style = "logic" *) reg [{rom_width - 1}:0] rom [0:{depth - 1}];',
-        "            initial begin",
-        *["    " + line for line in rom_init],
-        "            end",
-        "            always @(posedge clk) w1 <= rom[address];",
-        "        end else begin : g_block_rom",
-        f'            (* ram_style = "block" *) reg [{rom_width - 1}:0] rom [0:{depth - 1}];',
-        "            initial begin",
-        *["    " + line for line in rom_init],
-        "            end",
-        "            always @(posedge clk) w1 <= rom[address];",
-        "        end",
-        "    endgenerate",
+        *_rom_lines(words, depth, rom_width, aw),
         "",
         "    // ---- chunk sequencing: chunk 0 in the clock the input arrives, then 1..F-1",
     ]
@@ -185,7 +166,7 @@ def build_fold(
         lines += _tile_position_lines(aw, fw, fold, tiles)
     lines += [
         "",
-        "    // ---- stage 1: ROM word and chunk registered (block or distributed RAM)",
+        "    // ---- stage 1: the ROM word in its first register (w1, above), the chunk alongside",
         f"    reg [{p * iw - 1}:0] x1;",
         "    reg v1, first1, last1;",
         "    always @(posedge clk) begin",
@@ -195,13 +176,10 @@ def build_fold(
         "        v1 <= rst ? 1'b0 : active;",
         "    end",
         "",
-        "    // ---- stage 2: the ROM word again in fabric registers (a block RAM's output is slow: its",
-        "    // clock-to-out was the longest path into the multipliers), the chunk alongside",
-        f"    reg [{rom_width - 1}:0] w2;",
+        "    // ---- stage 2: the ROM word out of its second register (w2, above), the chunk alongside",
         f"    reg [{p * iw - 1}:0] x2;",
         "    reg v1b, first1b, last1b;",
         "    always @(posedge clk) begin",
-        "        w2 <= w1;",
         "        x2 <= x1;",
         "        v1b <= rst ? 1'b0 : v1;",
         "        first1b <= first1;",
@@ -346,6 +324,79 @@ def _tile_position_lines(aw: int, fw: int, fold: int, tiles: FoldTiles) -> list[
         "    wire last_now = pc_end && last_chunk;  // and ends",
         f"    wire [{tw + 1}:0] tag_now = {{pr == {rw}'d0, pr_end, ptc}};  // the tile's first or last row, its column",
     ]
+
+
+DP16KD_ROWS, DP16KD_BITS = 1024, 18  # an ECP5 block RAM at x18, the one shape a weight ROM takes on it
+
+
+def _rom_lines(words: list[int], depth: int, width: int, aw: int) -> list[str]:
+    """The weight ROM, read in two registered steps: the RAM's register, then an output register (``w2``)."""
+    digits = -(-width // 4)
+    init = [f"                rom[{a}] = {width}'h{word:0{digits}x};" for a, word in enumerate(words)]
+
+    def memory(style: str) -> list[str]:
+        return [
+            f'            (* ram_style = "{style}" *) reg [{width - 1}:0] rom [0:{depth - 1}];',
+            f"            reg [{width - 1}:0] w1_q, w2_q;",
+            "            initial begin",
+            *init,
+            "            end",
+            "            always @(posedge clk) begin",
+            "                w1_q <= rom[address];",
+            "                w2_q <= w1_q;",
+            "            end",
+            "            assign w2 = w2_q;",
+        ]
+
+    lines = [
+        "    // The weights, read in two registered steps (the RAM's register, then an output register): block",
+        "    // RAM unless ROM_IN_LUTS; on ECP5 with LEPTON_ECP5_DP16KD, DP16KD blocks using their own output",
+        "    // register, which Yosys' mapping leaves unused (see lepton_line_ram.v). The same words every way.",
+        f"    wire [{width - 1}:0] w2;",
+        "    generate",
+        "        if (ROM_IN_LUTS != 0) begin : g_lut_rom",
+        *memory("logic"),
+        "        end else begin : g_block_rom",
+    ]
+    if depth <= DP16KD_ROWS:
+        lines += ["`ifdef LEPTON_ECP5_DP16KD", *_dp16kd_rom(words, width, aw), "`else", *memory("block"), "`endif"]
+    else:
+        lines += memory("block")
+    return [*lines, "        end", "    endgenerate"]
+
+
+def _dp16kd_rom(words: list[int], width: int, aw: int) -> list[str]:
+    """``words`` in DP16KD blocks at x18 (``width`` bits side by side), port B read with REGMODE_B = OUTREG.
+    INITVAL_kk holds rows 16k .. 16k+15, row i of them at bits [20i +: 18] (Yosys' convention, which
+    tests/backends/rtl/test_line_ram.py checks the DP16KD model against)."""
+    blocks = -(-width // DP16KD_BITS)
+    address = "address" if aw == 10 else f"{{{10 - aw}'d0, address}}"
+    lines = [
+        f"            wire [{blocks * DP16KD_BITS - 1}:0] dob;",
+        f"            wire [13:0] adb = {{{address}, 4'd0}};  // x18: the row address on AD13..AD4",
+    ]
+    mask = (1 << DP16KD_BITS) - 1
+    for b in range(blocks):
+        params = ['.DATA_WIDTH_A(18)', '.DATA_WIDTH_B(18)', '.REGMODE_A("NOREG")', '.REGMODE_B("OUTREG")',
+                  '.CSDECODE_A("0b000")', '.CSDECODE_B("0b000")', '.GSR("DISABLED")']  # fmt: skip
+        for k in range(-(-len(words) // 16)):
+            value = 0
+            for i, word in enumerate(words[16 * k : 16 * k + 16]):
+                value |= ((word >> (b * DP16KD_BITS)) & mask) << (20 * i)
+            if value:
+                params.append(f".INITVAL_{k:02X}(320'h{value:080x})")
+        ports = [".CLKA(clk)", ".CEA(1'b0)", ".OCEA(1'b0)", ".WEA(1'b0)", ".RSTA(1'b0)",
+                 ".CSA0(1'b0)", ".CSA1(1'b0)", ".CSA2(1'b0)",
+                 *(f".ADA{i}(1'b0)" for i in range(14)), *(f".DIA{i}(1'b0)" for i in range(18)),
+                 ".CLKB(clk)", ".CEB(1'b1)", ".OCEB(1'b1)", ".WEB(1'b0)", ".RSTB(1'b0)",
+                 ".CSB0(1'b0)", ".CSB1(1'b0)", ".CSB2(1'b0)",
+                 *(f".ADB{i}(adb[{i}])" for i in range(14)), *(f".DIB{i}(1'b0)" for i in range(18)),
+                 *(f".DOB{i}(dob[{b * DP16KD_BITS + i}])" for i in range(18))]  # fmt: skip
+        param_lines = [f"                {', '.join(params[i : i + 4])}," for i in range(0, len(params), 4)]
+        port_lines = [f"                {', '.join(ports[i : i + 9])}," for i in range(0, len(ports), 9)]
+        param_lines[-1], port_lines[-1] = param_lines[-1].rstrip(","), port_lines[-1].rstrip(",")
+        lines += ["            DP16KD #(", *param_lines, f"            ) rom{b} (", *port_lines, "            );"]
+    return [*lines, f"            assign w2 = dob[{width - 1}:0];"]
 
 
 def _tile_accumulator_lines(

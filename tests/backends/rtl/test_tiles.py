@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -81,6 +82,24 @@ def test_every_tile_equals_the_interpreter(case: str, width: int, height: int, r
     assert run.result.packets == [frame_packet(m) for m in want]
     assert run.report["cycles_per_frame"] == width * height  # back to back, one pixel per clock
     assert run.report["input_stall_cycles"] == 0
+
+
+@pytest.mark.rtl
+def test_the_ecp5_form_equals_the_interpreter(rtl_cache: Path) -> None:
+    """With LEPTON_ECP5_DP16KD (as lepton_hw's ECP5 synthesis reads the core), the line buffers and the
+    folded layer's weight ROM are DP16KD blocks; simulated on the DP16KD model that test_line_ram.py checks
+    against Yosys' own mapping."""
+    graph = CASES["pool_pool_dense"]
+    project = build_rtl(graph, options=ScheduleOptions(frame=(90, 31)))  # lines over 64 words: block RAM
+    assert "`ifdef LEPTON_ECP5_DP16KD" in project.files["lepton_line_ram.v"]
+    assert any("`ifdef LEPTON_ECP5_DP16KD" in text for name, text in project.files.items() if "fold" in name)
+    model = (Path(__file__).parent / "verilog" / "dp16kd_model.v").read_text()
+    files = {"ecp5_define.v": "`define LEPTON_ECP5_DP16KD\n", "dp16kd_model.v": model, **project.files}
+    ecp5 = dataclasses.replace(project, files=files)
+    raw = random_frames(graph, 3, 90, 31, seed=5)
+    run = sim_run.simulate(ecp5, graph, raw, cache_dir=rtl_cache)
+    assert np.array_equal(run.outputs, tile_map(graph, raw))
+    assert run.report["cycles_per_frame"] == 90 * 31 and run.report["input_stall_cycles"] == 0
 
 
 @pytest.mark.rtl
