@@ -768,26 +768,23 @@ def _collect(m: Module, base: str, stream: Stream) -> Stream:
 
 def _greater(m: Module, pipe: Pipeline, name: str, a: str, b: str, width: int, level: int) -> int:
     """``name`` = (signed ``a`` > signed ``b``), defined in ``pipe``; returns its level. Pipelined and
-    wider than 8 bits, it takes two levels: the top and the low byte compared apart, then combined
-    (one long carry chain plus its routing was the longest path on ECP5). The top parts' equality is
-    written as XORs: as ``==`` Yosys shares one subtraction between it and ``>``, two carry chains in
-    a row (the one-tile core's longest path on ECP5)."""
+    wider than 8 bits, it takes two levels: the sign of b - a (one carry chain, one bit wider than the
+    operands, so that it cannot overflow) registered, then read as it is. ``a > b`` written as such made
+    Yosys chain a second carry chain after the first for the signed comparison, and splitting it into a
+    top and a low part compared apart still left one chain into logic: each was the one-tile core's
+    longest path on ECP5."""
     if pipe.levels == 0 or width <= 8:
         m.add(f"    wire {name} = {a} > {b};")
         pipe.define(name, 1, level)
         return level
-    parts = {}
-    for part, expr in (
-        ("hi_gt", f"$signed({a}[{width - 1}:8]) > $signed({b}[{width - 1}:8])"),
-        ("hi_eq", f"~|({a}[{width - 1}:8] ^ {b}[{width - 1}:8])"),
-        ("lo_gt", f"{a}[7:0] > {b}[7:0]"),
-    ):
-        parts[part] = m.name(f"{name}_{part}")
-        m.add(f"    wire {parts[part]} = {expr};")
-        pipe.define(parts[part], 1, level)
-    stage = pipe.stage(level + 1)
-    hi_gt, hi_eq, lo_gt = (pipe.at(parts[p], stage) for p in ("hi_gt", "hi_eq", "lo_gt"))
-    m.add(f"    wire {name} = {hi_gt} || ({hi_eq} && {lo_gt});")
+    difference, sign = m.name(f"{name}_b_minus_a"), m.name(f"{name}_sign")
+    m.add(
+        f"    wire [{width}:0] {difference} = {{{b}[{width - 1}], {b}}} - {{{a}[{width - 1}], {a}}};",
+        f"    wire {sign} = {difference}[{width}];  // b - a < 0: a > b",
+    )
+    pipe.define(sign, 1, level)
+    registered = pipe.at(sign, pipe.stage(level + 1))
+    m.add(f"    wire {name} = {registered};")
     pipe.define(name, 1, level + 1)
     return level + 1
 
@@ -998,8 +995,9 @@ def _tiled_top_module(
 
     lepton_tile_framer #(.TH({layout.height}), .TW({layout.width}), .MAXH({t.frame_height}), .MAXW({t.frame_width}),
         .DW({layout.tdata_bits}), .CPP({clocks_per_pixel}), .TXW({txw})) framer (
-        .clk(clk), .rst(rst), .s_tdata(s_axis_tdata), .s_tuser(s_axis_tuser), .s_tlast(s_axis_tlast),
-        .s_tvalid(s_axis_tvalid), .s_tready(s_axis_tready), .enable(enable), .frame_width(frame_width),
+        .clk(clk), .rst(rst), .rst_next(!aresetn), .s_tdata(s_axis_tdata), .s_tuser(s_axis_tuser),
+        .s_tlast(s_axis_tlast), .s_tvalid(s_axis_tvalid), .s_tready(s_axis_tready), .enable(enable),
+        .frame_width(frame_width),
         .frame_height(frame_height), .net_idle(net_idle), .tiles_x(tiles_x), .tiles_y(tiles_y),
         .pix_valid(pix_valid), .pix_data(pix_data), .frame_start(frame_start), .malformed(malformed),
         .busy(busy), .size_pending(size_pending));

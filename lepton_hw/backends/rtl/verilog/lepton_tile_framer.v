@@ -25,6 +25,7 @@ module lepton_tile_framer #(
 ) (
     input wire clk,
     input wire rst,
+    input wire rst_next,             // rst in the next clock (!aresetn: rst is it registered)
     input wire [DW-1:0] s_tdata,
     input wire s_tuser,
     input wire s_tlast,
@@ -97,7 +98,10 @@ module lepton_tile_framer #(
     wire paced = (CPP == 1) || (pace == {PCW{1'b0}});
 
     reg [1:0] state;
-    assign s_tready = !rst && paced && (settle == 3'd0);
+    // s_tready straight from a register, set from the next clock's reset, settle and pace (from rst, settle
+    // and pace through the handshake into the state, it was the whole-frame core's longest path on ECP5)
+    reg tready_q;
+    assign s_tready = tready_q;
     wire beat = s_tvalid && s_tready;
     assign busy = (state == FRAME) || (state == FILL);
 
@@ -107,19 +111,18 @@ module lepton_tile_framer #(
     reg [RCW-1:0] yi;
     reg [TXW:0] xt, yt;  // one bit more: the remainder strips count past the last tile
     reg [15:0] w_last, h_last;  // cur_w - 1, cur_h - 1, kept with them (a subtraction before the compares)
-    wire x_end = (x == w_last);
+    // x_end (x == w_last) kept in a register: set when x advances onto the line's last pixel (x == w_last - 1
+    // before it), cleared when it leaves it, and set again when a new width is applied (x is 0 between frames)
+    reg x_end_q;
+    reg [15:0] w_last_m1;  // w_last - 1
+    wire x_end = x_end_q;
     wire y_end = (y == h_last);
     wire in_tiles = (xt < {1'b0, tiles_x}) && (yt < {1'b0, tiles_y});
     wire filling = (state == FILL) && paced;
 
-    always @(posedge clk) begin
-        if (rst || CPP == 1)
-            pace <= {PCW{1'b0}};
-        else if (beat || filling)
-            pace <= CPP[PCW-1:0] - 1'b1;
-        else if (pace != {PCW{1'b0}})
-            pace <= pace - 1'b1;
-    end
+    wire [PCW-1:0] pace_n = (rst || CPP == 1) ? {PCW{1'b0}} : (beat || filling) ? CPP[PCW-1:0] - 1'b1 :
+                            (pace != {PCW{1'b0}}) ? pace - 1'b1 : {PCW{1'b0}};
+    always @(posedge clk) pace <= pace_n;
 
     // A pixel that starts a frame (from IDLE or SKIP), or continues one; checked against the line's end.
     wire at_start = (state == IDLE || state == SKIP) && beat && s_tuser && enable;
@@ -148,6 +151,20 @@ module lepton_tile_framer #(
             pix_data <= s_tdata;
     end
 
+    wire [2:0] settle_n = apply ? SETTLE[2:0] : (settle != 3'd0) ? settle - 1'b1 : 3'd0;
+    always @(posedge clk) tready_q <= !rst_next && (settle_n == 3'd0) && (CPP == 1 || pace_n == {PCW{1'b0}});
+    always @(posedge clk) begin
+        if (rst) begin
+            x_end_q <= (MAXW == 1);
+            w_last_m1 <= MAXW[15:0] - 16'd2;
+        end else if (apply) begin
+            x_end_q <= (div_w == 16'd1);
+            w_last_m1 <= div_w - 16'd2;
+        end else if (advance) begin
+            x_end_q <= x_end_q ? (w_last == 16'd0) : (x == w_last_m1);
+        end
+    end
+
     always @(posedge clk) begin
         pix_valid <= 1'b0;
         frame_start <= 1'b0;
@@ -168,7 +185,7 @@ module lepton_tile_framer #(
             xt <= {(TXW + 1){1'b0}};
             yt <= {(TXW + 1){1'b0}};
         end else begin
-            settle <= apply ? SETTLE[2:0] : (settle != 3'd0) ? settle - 1'b1 : 3'd0;
+            settle <= settle_n;
             if (apply) begin
                 cur_w <= div_w;
                 cur_h <= div_h;
