@@ -125,6 +125,11 @@ def _registered_dsp(kind: str, parameters: dict) -> bool:
     return any(str(parameters.get(p, "NONE")).strip() != "NONE" for p in ("REG_PIPELINE_CLK", "REG_OUTPUT_CLK"))
 
 
+def _output_registered(parameters: dict) -> bool:
+    """An ECP5 block RAM using its output register (REGMODE OUTREG): its data leave it like a flip-flop's."""
+    return any(str(parameters.get(p, "")).strip() == "OUTREG" for p in ("REGMODE_A", "REGMODE_B", "REGMODE"))
+
+
 _LUT, _CARRY_CELL, _MUX_CELL, _LUTRAM_CELL, _DSP_CELL = range(5)
 
 
@@ -147,7 +152,7 @@ class NetlistPaths:
                         if isinstance(bit, int):
                             read.add(bit)
             if _SEQUENTIAL.fullmatch(kind) or (_DSP.fullmatch(kind) and _registered_dsp(kind, cell["parameters"])):
-                if _BLOCK_RAM.fullmatch(kind):
+                if _BLOCK_RAM.fullmatch(kind) and not _output_registered(cell["parameters"]):
                     for port, bits in cell["connections"].items():
                         if directions.get(port) == "output":
                             ram_bits.update(bit for bit in bits if isinstance(bit, int))

@@ -30,6 +30,7 @@ from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiResp
 EVENTS = ("ev_frame_end", "ev_malformed", "ev_dropped")
 SEED = int(os.environ.get("LEPTON_REGS_SEED", "1"))
 WRITE_CLOCKS = 2  # a register is written this many clocks after both of its beats are held (regmap.py)
+READ_CLOCKS = 2  # rvalid rises this many clocks after the read address is taken (regmap.py)
 
 
 # ----------------------------------------------------------------------------- the map and its model
@@ -600,7 +601,7 @@ async def responses_wait_for_ready(dut: Any) -> None:
     # the write in clock WRITE_CLOCKS, its response from the clock after
     assert done["b_first"] == WRITE_CLOCKS + 1 and done["b"] == 6, done
     done = await bus.read(mask, rready_at=5)  # ... and rvalid/rdata held and arready low
-    assert (done["r_first"], done["r"], done["data"]) == (1, 5, 1), done
+    assert (done["r_first"], done["r"], done["data"]) == (READ_CLOCKS, 5, 1), done
     done = await bus.read(bench.off("ID"), rready_at=3)
     assert done["data"] == bench.model.read(0), done
     # a write's response waiting does not hold up a read

@@ -42,7 +42,7 @@ module lepton_tile_framer #(
     output reg frame_start,          // pulse: a frame began (its tiles will come out)
     output reg malformed,            // pulse: a malformed frame or a pixel outside a frame
     output wire busy,                // in_tiles a frame (receiving or filling)
-    output wire size_pending         // the registers' size is not the one in use yet
+    output wire size_pending         // the registers' size is not the one in use yet (a clock late)
 );
     localparam [1:0] IDLE = 2'd0, FRAME = 2'd1, FILL = 2'd2, SKIP = 2'd3;
     // After a new size is applied, the layers work out their line lengths from it: a few clocks, during which
@@ -90,7 +90,11 @@ module lepton_tile_framer #(
             if (rem_w < TW[15:0] && rem_h < TH[15:0]) div_done <= 1'b1;
         end
     end
-    assign size_pending = div_stale || !div_done || (div_w != cur_w) || (div_h != cur_h);
+    // a status bit, registered (from the size registers through the compares into the register read, it was
+    // the whole-frame core's longest path)
+    reg size_pending_q;
+    always @(posedge clk) size_pending_q <= div_stale || !div_done || (div_w != cur_w) || (div_h != cur_h);
+    assign size_pending = size_pending_q;
 
     // ---- pacing (CPP > 1): at most one pixel, received or filled, every CPP clocks
     localparam integer PCW = $clog2(CPP + 1) + 1;

@@ -92,7 +92,8 @@ module lepton_tile_result #(
     wire [EW-1:0] head = entries[rd];
     wire head_last = last_flags[rd];
     wire last_beat = (beat == BEATS[BW-1:0] - 1'b1);
-    assign m_tvalid = (count != {NW{1'b0}});
+    reg nonempty;  // count != 0, kept in a register
+    assign m_tvalid = nonempty;
     wire sent = m_tvalid && m_tready;
     wire retire = sent && last_beat;
     // Room for a result, from registers: a frame's last tile may take the last entry, the others all but it.
@@ -137,9 +138,16 @@ module lepton_tile_result #(
     assign m_tlast = head_last && last_beat;
 
     wire [NW-1:0] count_n = count - {{(NW-1){1'b0}}, retire} + {{(NW-1){1'b0}}, accept};
+    // The next count's flags, each compared from count for the three steps it can take and then selected by
+    // the step (count_n compared, an adder then a compare after the handshake, was the core's longest path).
+    localparam integer DEPTH_M1 = DEPTH - 1, DEPTH_M2 = DEPTH - 2;
+    localparam [NW-1:0] D = DEPTH[NW-1:0], D1 = DEPTH_M1[NW-1:0], D2 = DEPTH_M2[NW-1:0];
+    localparam [NW-1:0] ONE = 1;
+    wire up = accept && !retire, down = retire && !accept;
     always @(posedge clk) begin
-        room_tile <= rst || (count_n < DEPTH[NW-1:0] - 1'b1);
-        room_last <= rst || (count_n < DEPTH[NW-1:0]);
+        room_tile <= rst || (up ? count < D2 : down ? count < D : count < D1);
+        room_last <= rst || (up ? count < D1 : down || count < D);
+        nonempty <= !rst && (up || (down ? count != ONE : count != {NW{1'b0}}));
     end
 
     always @(posedge clk) begin
