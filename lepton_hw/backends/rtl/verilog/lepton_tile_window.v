@@ -110,25 +110,21 @@ module lepton_tile_window #(
     wire dummy = (DRAIN != 0) && run && in_done && !in_valid;
     wire slot = in_valid || dummy;
     wire active = slot && (run || start);
-    // the anchor of this slot (0 when it starts)
-    wire [CW-1:0] ac_now = run ? ac : {CW{1'b0}};
-    wire [RW-1:0] ar_now = run ? ar : {RW{1'b0}};
-    wire [TXW-1:0] atc_now = run ? atc : {TXW{1'b0}};
-    wire [TXW-1:0] atr_now = run ? atr : {TXW{1'b0}};
-    wire [CW-1:0] acp_now = run ? acp : {CW{1'b0}};
-    wire [RW-1:0] arp_now = run ? arp : {RW{1'b0}};
+    // The anchor counters are 0 whenever the walk is not running (reset, and cleared at the walk's last
+    // output), so a walk starts from them as they are (a multiplexer by run in front of every compare
+    // below made the whole-frame core's longest path).
     // verilator lint_off UNSIGNED
-    wire on_grid = (acp_now == {CW{1'b0}}) && (ac_now <= LC[CW-1:0]) && (arp_now == {RW{1'b0}}) &&
-                   (ar_now <= LR[RW-1:0]);
+    wire on_grid = (acp == {CW{1'b0}}) && (ac <= LC[CW-1:0]) && (arp == {RW{1'b0}}) &&
+                   (ar <= LR[RW-1:0]);
     // verilator lint_on UNSIGNED
     wire emit = active && on_grid;
-    wire last_out = emit && (ac_now == LC[CW-1:0]) && (ar_now == LR[RW-1:0]) && (atc_now == tx_last) &&
-                    (atr_now == ty_last);
-    wire a_c_end = (ac_now == W[CW-1:0] - 1'b1);
-    wire a_tc_end = (atc_now == tx_last);
-    wire a_r_end = (ar_now == H[RW-1:0] - 1'b1);
+    wire last_out = emit && (ac == LC[CW-1:0]) && (ar == LR[RW-1:0]) && (atc == tx_last) &&
+                    (atr == ty_last);
+    wire a_c_end = (ac == W[CW-1:0] - 1'b1);
+    wire a_tc_end = (atc == tx_last);
+    wire a_r_end = (ar == H[RW-1:0] - 1'b1);
     always @(posedge clk) begin
-        if (rst) begin
+        if (rst || (active && last_out)) begin  // the walk ends at the frame's last output
             run <= 1'b0;
             ac <= {CW{1'b0}};
             ar <= {RW{1'b0}};
@@ -137,19 +133,19 @@ module lepton_tile_window #(
             acp <= {CW{1'b0}};
             arp <= {RW{1'b0}};
         end else if (active) begin
-            run <= !last_out;  // the walk ends at the frame's last output
-            ac <= a_c_end ? {CW{1'b0}} : ac_now + 1'b1;
-            acp <= (a_c_end || acp_now == SW[CW-1:0] - 1'b1) ? {CW{1'b0}} : acp_now + 1'b1;
-            atc <= atc_now;
-            ar <= ar_now;
-            arp <= arp_now;
-            atr <= atr_now;
+            run <= 1'b1;
+            ac <= a_c_end ? {CW{1'b0}} : ac + 1'b1;
+            acp <= (a_c_end || acp == SW[CW-1:0] - 1'b1) ? {CW{1'b0}} : acp + 1'b1;
+            atc <= atc;
+            ar <= ar;
+            arp <= arp;
+            atr <= atr;
             if (a_c_end) begin
-                atc <= a_tc_end ? {TXW{1'b0}} : atc_now + 1'b1;
+                atc <= a_tc_end ? {TXW{1'b0}} : atc + 1'b1;
                 if (a_tc_end) begin
-                    ar <= a_r_end ? {RW{1'b0}} : ar_now + 1'b1;
-                    arp <= (a_r_end || arp_now == SH[RW-1:0] - 1'b1) ? {RW{1'b0}} : arp_now + 1'b1;
-                    if (a_r_end) atr <= atr_now + 1'b1;
+                    ar <= a_r_end ? {RW{1'b0}} : ar + 1'b1;
+                    arp <= (a_r_end || arp == SH[RW-1:0] - 1'b1) ? {RW{1'b0}} : arp + 1'b1;
+                    if (a_r_end) atr <= atr + 1'b1;
                 end
             end
         end
@@ -307,8 +303,8 @@ module lepton_tile_window #(
         end
     end
     // Padding flags: the window's row i is tile row ar - PT + i; inside the tile or not (constants only).
-    wire signed [31:0] ar32 = {{(32 - RW){1'b0}}, ar_now};
-    wire signed [31:0] ac32 = {{(32 - CW){1'b0}}, ac_now};
+    wire signed [31:0] ar32 = {{(32 - RW){1'b0}}, ar};
+    wire signed [31:0] ac32 = {{(32 - CW){1'b0}}, ac};
     integer pi;
     always @(posedge clk) begin
         if (emit) begin
