@@ -450,10 +450,21 @@ def set_output_dir(model: Any, output_dir: Path) -> None:
     model.config.config["OutputDir"] = str(output_dir)
 
 
-def write_model(model: Any, output_dir: Path) -> None:
-    """hls4ml writes its own project (firmware/, build_prj.tcl, testbench) into ``output_dir``."""
+def write_model(model: Any, output_dir: Path, stamp: str) -> None:
+    """hls4ml writes its own project (firmware/, build_prj.tcl, testbench) into ``output_dir``.
+
+    hls4ml's writer draws a random stamp for the C simulation library's name (build_lib.sh's LIB_STAMP,
+    hls4ml_config.yml's Stamp) and records the folder it wrote into (OutputDir). Those three lines are
+    rewritten with ``stamp`` (8 hex digits, from the network) and ".", so the same network gives
+    byte-identical files wherever it is written.
+    """
     set_output_dir(model, output_dir)
     model.write()
+    fixed = {"LIB_STAMP=": f"LIB_STAMP={stamp}\n", "Stamp:": f"Stamp: '{stamp}'\n", "OutputDir:": "OutputDir: .\n"}
+    for name in ("build_lib.sh", "hls4ml_config.yml"):
+        path = output_dir / name
+        lines = path.read_text().splitlines(keepends=True)
+        path.write_text("".join(next((v for k, v in fixed.items() if line.startswith(k)), line) for line in lines))
 
 
 def compile_model(model: Any, output_dir: Path) -> Path:

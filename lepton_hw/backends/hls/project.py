@@ -14,6 +14,7 @@ Layout written by :func:`write_project` into ``out_dir``::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import string
@@ -30,6 +31,7 @@ from lepton_hw.backends.hls import adapter, tiles
 from lepton_hw.backends.hls.synth import BuildSteps, build_opts_tcl, tool_command
 from lepton_hw.errors import InputDataError, UnsupportedLayerError
 from lepton_hw.ir.graph import Graph
+from lepton_hw.ir.serialize import graph_to_json
 
 log = logging.getLogger(__name__)
 
@@ -379,11 +381,20 @@ def layer_rates(
     return rates
 
 
+def network_stamp(project: HlsProject) -> str:
+    """8 hex digits that name the network: its layers, weights and types, and the HLS settings."""
+    doc, arrays = graph_to_json(project.graph)
+    digest = hashlib.sha256(json.dumps([doc["nodes"], repr(project.settings)], sort_keys=True).encode())
+    for name in sorted(arrays):
+        digest.update(name.encode() + np.ascontiguousarray(arrays[name]).tobytes())
+    return digest.hexdigest()[:8]
+
+
 def write_project(project: HlsProject, out_dir: Path | str) -> Path:
     """Write the project into ``out_dir`` (created): hls4ml's project in ``hls/``, lepton_hw's files next to it."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    adapter.write_model(project.model, (out_dir / "hls").resolve())
+    adapter.write_model(project.model, (out_dir / "hls").resolve(), network_stamp(project))
     for rel, text in project.files.items():
         path = out_dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ cannot compute exactly; :func:`core_layout` describes the core's interface for a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePath
 
 import numpy as np
 
@@ -131,8 +132,19 @@ def core_layout(graph: Graph) -> CoreLayout:
         input_type=t,
         output_type=out.type,
         n_outputs=n_outputs,
-        source=graph.source.get("model", graph.name),
+        source=source_text(graph),
     )
+
+
+def source_text(graph: Graph) -> str:
+    """What the generated files say they were made from: the model's file name and its digest.
+
+    Never its absolute path: the same model gives byte-identical Verilog wherever it is built.
+    """
+    model = graph.source.get("model")
+    name = PurePath(str(model)).name if model else graph.name
+    digest = graph.source.get("sha256")
+    return f"{name} (sha256 {str(digest)[:16]})" if digest else name
 
 
 def check_supported(graph: Graph) -> None:

@@ -203,10 +203,12 @@ module lepton_window #(
                 // Lines longer than 64 words are asked to be block RAM (a full camera line must be);
                 // shorter ones are left to synthesis, which makes them LUT RAM where the family has it
                 // (on ECP5 a block RAM's read, 5.8 ns clock-to-out with Yosys, would cap the clock).
-                // sc: this slot's address; sc_inc = sc + 1 (mod W), kept ready in a register so that the
-                // read address is a multiplexer, not an adder, ahead of the RAM (an ECP5 critical path)
+                // sc: this slot's address; sc_inc = sc + 1 (mod W), kept ready in a register. A slot
+                // writes its element at sc and reads the next slot's word at sc_inc: nothing writes that
+                // word before the next slot, so the read address is a register and the slot only the
+                // read's enable (a multiplexer by slot in front of a LUT RAM's address made the
+                // one-tile core's ECP5 critical path).
                 reg [AW-1:0] sc, sc_inc;
-                wire [AW-1:0] sc_next = slot ? sc_inc : sc;
                 always @(posedge clk) begin
                     if (rst) begin
                         sc <= {AW{1'b0}};
@@ -220,13 +222,13 @@ module lepton_window #(
                     (* ram_style = "block" *) reg [LW-1:0] mem [0:W-1];
                     always @(posedge clk) begin
                         if (slot) mem[sc] <= wr;
-                        rd <= mem[sc_next];
+                        if (slot) rd <= mem[sc_inc];
                     end
                 end else begin : g_any
                     reg [LW-1:0] mem [0:W-1];
                     always @(posedge clk) begin
                         if (slot) mem[sc] <= wr;
-                        rd <= mem[sc_next];
+                        if (slot) rd <= mem[sc_inc];
                     end
                 end
             end else begin : g_reg  // a one-element line is a register
