@@ -417,8 +417,9 @@ def verilog(regmap: RegisterMap) -> str:
         "//",
         "// AXI4-Lite slave: 32-bit data, 12-bit byte addresses (bits [1:0] ignored), OKAY responses only.",
         "// AW and W are taken independently, in either order or together; the register is written two",
-        "// clocks after both are there. A read's word is taken in the clock after its address, and rvalid",
-        "// rises with it. One write and one read at a time: the ready signals depend on state only (low",
+        "// clocks after both are there. A read takes three clocks from its address to rvalid (the address,",
+        "// then its decode, then the word are registered). One write and one read at a time: the ready",
+        "// signals depend on state only (low",
         "// while a write or read is under way or its response waits, and in reset). Writes to read-only registers",
         "// are ignored; unmapped addresses read 0. W1C: a written 1 clears a bit; a set in the same clock",
         "// wins. rst: active-high synchronous (the core's registered reset).",
@@ -551,39 +552,46 @@ def verilog(regmap: RegisterMap) -> str:
     lines += [
         f"    assign irq = |({_word(status)} & {_word(mask)});",
         "",
-        "    // ---- read channel: the address is registered when taken, the word read in the clock after (from",
-        "    // the bus input through the decode and the word multiplexer, it was the tiled core's longest path)",
-        "    reg rvalid_q, rd_pending;",
+        "    // ---- read channel, three clocks from the address to rvalid: the address is registered when",
+        "    // taken, then decoded into one select bit per register, then the word is the OR of the selected",
+        "    // registers (a 10-bit case multiplexer from the address was the tiled core's longest path on ECP5)",
+        "    reg rvalid_q;",
+        "    reg [1:0] rd_stage;  // [0]: ar_word_q holds the address; [1]: rd_sel holds its decode",
         "    reg [31:0] rdata_q;",
-        "    reg [31:0] rd_word;",
         f"    reg [{word_bits - 1}:0] ar_word_q;",
-        "    assign s_axil_arready = !rst && !rvalid_q && !rd_pending;",
+        f"    reg [{len(regmap.registers) - 1}:0] rd_sel;",
+        "    assign s_axil_arready = !rst && !rvalid_q && rd_stage == 2'b00;",
         "    assign s_axil_rvalid = rvalid_q;",
         "    assign s_axil_rdata = rdata_q;",
         "    assign s_axil_rresp = 2'b00;",
         "    wire ar_take = s_axil_arvalid && s_axil_arready;",
-        "    always @(*) begin",
-        "        case (ar_word_q)",
+        "    wire [31:0] rd_word =",
     ]
-    lines += [f"            {word_bits}'d{reg.offset >> 2}: rd_word = {_word(reg)};" for reg in regmap.registers]
     lines += [
-        "            default: rd_word = 32'd0;",
-        "        endcase",
-        "    end",
+        f"        ({{32{{rd_sel[{i}]}}}} & {_word(reg)}){';' if i == len(regmap.registers) - 1 else ' |'}"
+        for i, reg in enumerate(regmap.registers)
+    ]
+    lines += [
         "    always @(posedge clk) begin",
         "        if (ar_take) ar_word_q <= s_axil_araddr[11:2];",
+    ]
+    lines += [
+        f"        rd_sel[{i}] <= (ar_word_q == {word_bits}'d{reg.offset >> 2});  // {reg.label}"
+        for i, reg in enumerate(regmap.registers)
+    ]
+    lines += [
         "        if (rst) begin",
         "            rvalid_q <= 1'b0;",
-        "            rd_pending <= 1'b0;",
+        "            rd_stage <= 2'b00;",
         "            rdata_q <= 32'd0;",
-        "        end else if (ar_take) begin",
-        "            rd_pending <= 1'b1;",
-        "        end else if (rd_pending) begin",
-        "            rd_pending <= 1'b0;",
-        "            rvalid_q <= 1'b1;",
-        "            rdata_q <= rd_word;",
-        "        end else if (s_axil_rready) begin",
-        "            rvalid_q <= 1'b0;",
+        "        end else begin",
+        "            rd_stage <= {rd_stage[0], ar_take};",
+        "            if (rd_stage[1]) begin",
+        "                rvalid_q <= 1'b1;",
+        "                rdata_q <= rd_word;",
+        "            end else if (s_axil_rready) begin",
+        "                rvalid_q <= 1'b0;",
+        "            end",
         "        end",
         "    end",
         "",
@@ -757,7 +765,9 @@ def markdown(regmap: RegisterMap) -> str:
         f"register map version {regmap.version[0]}.{regmap.version[1]}. Every access gets an OKAY response: a "
         "write to a read-only register is ignored and an address not in the table reads 0. `w1c`: writing 1 "
         "to a bit clears it, 0 leaves it; a bit set by the core in the same clock as the clear stays set. "
-        "Counters are 32 bits and wrap. The C header `lepton_regs.h` has the same offsets, masks and reset "
+        "Counters are 32 bits and wrap. One write and one read at a time: a write takes effect 2 clocks after "
+        "its address and data are both taken (then bvalid), a read's rvalid rises 3 clocks after its address "
+        "is taken. The C header `lepton_regs.h` has the same offsets, masks and reset "
         "values.",
         "",
         f"Generated for frames up to {regmap.max_width} x {regmap.max_height} pixels, tiles of "
