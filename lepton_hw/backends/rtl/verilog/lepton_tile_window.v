@@ -77,6 +77,17 @@ module lepton_tile_window #(
     wire tr_end = (tr == ty_last);
     wire frame_last = c_end && tc_end && r_end && tr_end;
     reg in_done;  // the frame's last element has arrived (until the next frame's first)
+    // at_d: the next element is element D of tile (0, 0), where a frame's walk of the anchors starts. Kept
+    // in a register, from compares on the counters' present values, as the anchors' flags below are.
+    localparam integer DC_M1 = DC - 1, DR_M1 = DR - 1;
+    localparam AT_D_0 = (DR == 0) && (DC == 0);
+    reg at_d;
+    // verilator lint_off UNSIGNED
+    wire next_c_dc = c_end ? (DC == 0) : (DC > 0) && (c == DC_M1[CW-1:0]);
+    wire next_tc_0 = c_end ? tc_end : (tc == {TXW{1'b0}});
+    wire next_r_dr = (c_end && tc_end) ? (r_end ? (DR == 0) : (DR > 0) && (r == DR_M1[RW-1:0])) : (r == DR[RW-1:0]);
+    wire next_tr_0 = (c_end && tc_end && r_end) ? tr_end : (tr == {TXW{1'b0}});
+    // verilator lint_on UNSIGNED
     always @(posedge clk) begin
         if (rst) begin
             c <= {CW{1'b0}};
@@ -84,8 +95,10 @@ module lepton_tile_window #(
             tc <= {TXW{1'b0}};
             tr <= {TXW{1'b0}};
             in_done <= 1'b0;
+            at_d <= AT_D_0;
         end else if (in_valid) begin
             in_done <= frame_last;
+            at_d <= next_c_dc && next_tc_0 && next_r_dr && next_tr_0;
             c <= c_end ? {CW{1'b0}} : c + 1'b1;
             if (c_end) begin
                 tc <= tc_end ? {TXW{1'b0}} : tc + 1'b1;
@@ -98,31 +111,37 @@ module lepton_tile_window #(
     end
 
     // ---------------------------------------------------------------- anchors, D slots behind
+    // The anchor counters are 0 whenever the walk is not running (reset, and cleared at the walk's last
+    // output), so a walk starts from them as they are. Their compares with constants are kept in flag
+    // registers (f_*), each set from the counter's present value as the counter steps (x + 1 == K is
+    // x == K - 1), so that the emit and end-of-walk logic starts at flip-flops: through the compares it
+    // was the whole-frame core's longest path.
     reg run;  // the anchors walk a frame
     reg [CW-1:0] ac;
     reg [RW-1:0] ar;
     reg [TXW-1:0] atc, atr;
     reg [CW-1:0] acp;  // ac mod SW (reset at each tile's left edge)
     reg [RW-1:0] arp;  // ar mod SH
+    reg f_c_end, f_c_in, f_c_last, f_cp_0, f_cp_end;  // ac == W-1, ac <= LC, ac == LC, acp == 0, acp == SW-1
+    reg f_r_end, f_r_in, f_r_last, f_rp_0, f_rp_end;  // the same for ar, with H, LR and SH
+    localparam F_C_END_0 = (W == 1), F_C_LAST_0 = (LC == 0), F_CP_END_0 = (SW == 1);
+    localparam F_R_END_0 = (H == 1), F_R_LAST_0 = (LR == 0), F_RP_END_0 = (SH == 1);
+    localparam integer W_M2 = W - 2, H_M2 = H - 2, LC_M1 = LC - 1, LR_M1 = LR - 1, SW_M2 = SW - 2, SH_M2 = SH - 2;
     // The anchor (0, 0) of a frame is reached when its element D arrives: row DR, column DC of tile (0, 0).
-    wire start = in_valid && !run && (r == DR[RW-1:0]) && (c == DC[CW-1:0]) && (tr == {TXW{1'b0}}) &&
-                 (tc == {TXW{1'b0}});
+    wire start = in_valid && !run && at_d;
     wire dummy = (DRAIN != 0) && run && in_done && !in_valid;
     wire slot = in_valid || dummy;
     wire active = slot && (run || start);
-    // The anchor counters are 0 whenever the walk is not running (reset, and cleared at the walk's last
-    // output), so a walk starts from them as they are (a multiplexer by run in front of every compare
-    // below made the whole-frame core's longest path).
-    // verilator lint_off UNSIGNED
-    wire on_grid = (acp == {CW{1'b0}}) && (ac <= LC[CW-1:0]) && (arp == {RW{1'b0}}) &&
-                   (ar <= LR[RW-1:0]);
-    // verilator lint_on UNSIGNED
+    wire on_grid = f_cp_0 && f_c_in && f_rp_0 && f_r_in;
     wire emit = active && on_grid;
-    wire last_out = emit && (ac == LC[CW-1:0]) && (ar == LR[RW-1:0]) && (atc == tx_last) &&
-                    (atr == ty_last);
-    wire a_c_end = (ac == W[CW-1:0] - 1'b1);
+    wire last_out = emit && f_c_last && f_r_last && (atc == tx_last) && (atr == ty_last);
     wire a_tc_end = (atc == tx_last);
-    wire a_r_end = (ar == H[RW-1:0] - 1'b1);
+    wire a_row_step = f_c_end && a_tc_end;  // the anchor moves to the next row
+    wire c_wrap = f_c_end;
+    wire cp_wrap = f_c_end || f_cp_end;
+    wire r_wrap = f_r_end;
+    wire rp_wrap = f_r_end || f_rp_end;
+    // verilator lint_off UNSIGNED
     always @(posedge clk) begin
         if (rst || (active && last_out)) begin  // the walk ends at the frame's last output
             run <= 1'b0;
@@ -132,24 +151,31 @@ module lepton_tile_window #(
             atr <= {TXW{1'b0}};
             acp <= {CW{1'b0}};
             arp <= {RW{1'b0}};
+            {f_c_end, f_c_in, f_c_last, f_cp_0, f_cp_end} <= {F_C_END_0, 1'b1, F_C_LAST_0, 1'b1, F_CP_END_0};
+            {f_r_end, f_r_in, f_r_last, f_rp_0, f_rp_end} <= {F_R_END_0, 1'b1, F_R_LAST_0, 1'b1, F_RP_END_0};
         end else if (active) begin
             run <= 1'b1;
-            ac <= a_c_end ? {CW{1'b0}} : ac + 1'b1;
-            acp <= (a_c_end || acp == SW[CW-1:0] - 1'b1) ? {CW{1'b0}} : acp + 1'b1;
-            atc <= atc;
-            ar <= ar;
-            arp <= arp;
-            atr <= atr;
-            if (a_c_end) begin
-                atc <= a_tc_end ? {TXW{1'b0}} : atc + 1'b1;
-                if (a_tc_end) begin
-                    ar <= a_r_end ? {RW{1'b0}} : ar + 1'b1;
-                    arp <= (a_r_end || arp == SH[RW-1:0] - 1'b1) ? {RW{1'b0}} : arp + 1'b1;
-                    if (a_r_end) atr <= atr + 1'b1;
-                end
+            ac <= c_wrap ? {CW{1'b0}} : ac + 1'b1;
+            f_c_end <= c_wrap ? F_C_END_0 : (W > 1) && (ac == W_M2[CW-1:0]);
+            f_c_in <= c_wrap ? 1'b1 : (ac < LC[CW-1:0]);
+            f_c_last <= c_wrap ? F_C_LAST_0 : (LC > 0) && (ac == LC_M1[CW-1:0]);
+            acp <= cp_wrap ? {CW{1'b0}} : acp + 1'b1;
+            f_cp_0 <= cp_wrap;
+            f_cp_end <= cp_wrap ? F_CP_END_0 : (SW > 1) && (acp == SW_M2[CW-1:0]);
+            if (c_wrap) atc <= a_tc_end ? {TXW{1'b0}} : atc + 1'b1;
+            if (a_row_step) begin
+                ar <= r_wrap ? {RW{1'b0}} : ar + 1'b1;
+                f_r_end <= r_wrap ? F_R_END_0 : (H > 1) && (ar == H_M2[RW-1:0]);
+                f_r_in <= r_wrap ? 1'b1 : (ar < LR[RW-1:0]);
+                f_r_last <= r_wrap ? F_R_LAST_0 : (LR > 0) && (ar == LR_M1[RW-1:0]);
+                arp <= rp_wrap ? {RW{1'b0}} : arp + 1'b1;
+                f_rp_0 <= rp_wrap;
+                f_rp_end <= rp_wrap ? F_RP_END_0 : (SH > 1) && (arp == SH_M2[RW-1:0]);
+                if (r_wrap) atr <= atr + 1'b1;
             end
         end
     end
+    // verilator lint_on UNSIGNED
 
     // ---------------------------------------------------------------- line buffers
     // KH-1 lines packed side by side in one memory of one line: a write and a read per slot. The read
@@ -193,11 +219,16 @@ module lepton_tile_window #(
             end else begin : g_single
                 assign wr = new_elem;
             end
-            // A new tile count (only while the core is empty; the framer then waits before the next frame)
-            // restarts the line addressing from 0.
+            // A new tile count (only while the core is empty; the framer then waits SETTLE clocks before the
+            // next frame) restarts the line addressing from 0, a clock later: restart is a register (as the
+            // compare's output it fanned out, as a synchronous reset, across the chip in one clock).
             reg [TXW-1:0] tiles_x_q;
-            always @(posedge clk) tiles_x_q <= tiles_x;
-            wire restart = rst || (tiles_x != tiles_x_q);
+            reg size_changed;
+            always @(posedge clk) begin
+                tiles_x_q <= tiles_x;
+                size_changed <= !rst && (tiles_x != tiles_x_q);
+            end
+            wire restart = rst || size_changed;
             reg [AW-1:0] sc, sc_inc;  // this slot's address; the next one, kept ready in a register
             wire [AW-1:0] sc_next = slot ? sc_inc : sc;
             always @(posedge clk) begin
