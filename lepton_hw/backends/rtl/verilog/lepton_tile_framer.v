@@ -60,7 +60,11 @@ module lepton_tile_framer #(
     reg [15:0] div_w, div_h, rem_w, rem_h;
     reg [TXW-1:0] q_w, q_h;
     reg div_done;
-    wire div_stale = (frame_width != div_w) || (frame_height != div_h);
+    // the size registers differ from the size divided: registered (from the registers through the 16-bit
+    // compares into the divider's enables it was the whole-frame core's longest path); one clock late, the
+    // divider loads the new size twice, harmlessly
+    reg div_stale;
+    always @(posedge clk) div_stale <= !rst && ((frame_width != div_w) || (frame_height != div_h));
     always @(posedge clk) begin
         if (rst) begin
             div_w <= MAXW[15:0];
@@ -138,12 +142,9 @@ module lepton_tile_framer #(
     // The size compares are registered (one clock late is harmless: the size is applied only between
     // frames, and a write that lands meanwhile is divided and applied next): compare, apply and the
     // settle count in one clock were the ECP5 core's longest path.
-    reg stale_q, differs_q;
-    always @(posedge clk) begin
-        stale_q <= div_stale;
-        differs_q <= (div_w != cur_w) || (div_h != cur_h);
-    end
-    wire apply = (state == IDLE) && !at_start && net_idle && div_done && !stale_q && differs_q &&
+    reg differs_q;
+    always @(posedge clk) differs_q <= (div_w != cur_w) || (div_h != cur_h);
+    wire apply = (state == IDLE) && !at_start && net_idle && div_done && !div_stale && differs_q &&
                  (settle == 3'd0);
 
     // pix_data takes s_tdata (zeros while filling) in every clock, with no clock enable: only pix_valid
