@@ -15,6 +15,7 @@ Run with `make bench` or `.venv/bin/python bench/bench_core.py [--boards pynq-z2
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import time
@@ -86,7 +87,7 @@ def main() -> None:
         doc = estimate(folder, boards)
         seconds = time.perf_counter() - start
         sim = doc["design"]["simulated"]
-        report = sim_run.json.loads((folder / "rtl" / "sim_report.json").read_text())
+        report = json.loads((folder / "rtl" / "sim_report.json").read_text())
         for entry in doc["boards"]:
             fmax = entry["fmax_mhz"]
             rows.append((

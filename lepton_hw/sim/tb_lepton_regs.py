@@ -30,7 +30,7 @@ from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiResp
 EVENTS = ("ev_frame_end", "ev_malformed", "ev_dropped")
 SEED = int(os.environ.get("LEPTON_REGS_SEED", "1"))
 WRITE_CLOCKS = 2  # a register is written this many clocks after both of its beats are held (regmap.py)
-READ_CLOCKS = 3  # rvalid rises this many clocks after the read address is taken (regmap.py)
+READ_CLOCKS = 4  # rvalid rises this many clocks after the read address is taken (regmap.py)
 
 
 # ----------------------------------------------------------------------------- the map and its model

@@ -408,6 +408,8 @@ def verilog(regmap: RegisterMap) -> str:
     """The Verilog-2005 module ``lepton_regs``: an AXI4-Lite slave with the map's registers."""
     n = regmap.n_classes
     word_bits = ADDRESS_BITS - 2
+    indices = list(range(len(regmap.registers)))
+    groups = [indices[i : i + 4] for i in range(0, len(indices), 4)]  # the read's OR, four registers a group
     lines = [
         f"// lepton_regs: the AXI4-Lite control and status registers of lepton_core, register map version "
         f"{regmap.version[0]}.{regmap.version[1]}",
@@ -417,9 +419,9 @@ def verilog(regmap: RegisterMap) -> str:
         "//",
         "// AXI4-Lite slave: 32-bit data, 12-bit byte addresses (bits [1:0] ignored), OKAY responses only.",
         "// AW and W are taken independently, in either order or together; the register is written two",
-        "// clocks after both are there. A read takes three clocks from its address to rvalid (the address,",
-        "// then its decode, then the word are registered). One write and one read at a time: the ready",
-        "// signals depend on state only (low",
+        "// clocks after both are there. A read takes four clocks from its address to rvalid (the address,",
+        "// its decode, the words of each group of four registers, then the word are registered). One write",
+        "// and one read at a time: the ready signals depend on state only (low",
         "// while a write or read is under way or its response waits, and in reset). Writes to read-only registers",
         "// are ignored; unmapped addresses read 0. W1C: a written 1 clears a bit; a set in the same clock",
         "// wins. rst: active-high synchronous (the core's registered reset).",
@@ -552,26 +554,21 @@ def verilog(regmap: RegisterMap) -> str:
     lines += [
         f"    assign irq = |({_word(status)} & {_word(mask)});",
         "",
-        "    // ---- read channel, three clocks from the address to rvalid: the address is registered when",
-        "    // taken, then decoded into one select bit per register, then the word is the OR of the selected",
-        "    // registers (a 10-bit case multiplexer from the address was the tiled core's longest path on ECP5)",
+        "    // ---- read channel, four clocks from the address to rvalid: the address is registered when taken,",
+        "    // then decoded into one select bit per register, then each group of four registers' selected word",
+        "    // is registered, then their OR (a 10-bit case multiplexer from the address was the tiled core's",
+        "    // longest path on ECP5, and one OR over every register the next one)",
         "    reg rvalid_q;",
-        "    reg [1:0] rd_stage;  // [0]: ar_word_q holds the address; [1]: rd_sel holds its decode",
+        "    reg [2:0] rd_stage;  // [0]: ar_word_q holds the address, [1]: rd_sel its decode, [2]: rd_part the words",
         "    reg [31:0] rdata_q;",
         f"    reg [{word_bits - 1}:0] ar_word_q;",
         f"    reg [{len(regmap.registers) - 1}:0] rd_sel;",
-        "    assign s_axil_arready = !rst && !rvalid_q && rd_stage == 2'b00;",
+        f"    reg [31:0] rd_part [0:{len(groups) - 1}];",
+        "    assign s_axil_arready = !rst && !rvalid_q && rd_stage == 3'b000;",
         "    assign s_axil_rvalid = rvalid_q;",
         "    assign s_axil_rdata = rdata_q;",
         "    assign s_axil_rresp = 2'b00;",
         "    wire ar_take = s_axil_arvalid && s_axil_arready;",
-        "    wire [31:0] rd_word =",
-    ]
-    lines += [
-        f"        ({{32{{rd_sel[{i}]}}}} & {_word(reg)}){';' if i == len(regmap.registers) - 1 else ' |'}"
-        for i, reg in enumerate(regmap.registers)
-    ]
-    lines += [
         "    always @(posedge clk) begin",
         "        if (ar_take) ar_word_q <= s_axil_araddr[11:2];",
     ]
@@ -579,16 +576,19 @@ def verilog(regmap: RegisterMap) -> str:
         f"        rd_sel[{i}] <= (ar_word_q == {word_bits}'d{reg.offset >> 2});  // {reg.label}"
         for i, reg in enumerate(regmap.registers)
     ]
+    for g, group in enumerate(groups):
+        terms = " | ".join(f"({{32{{rd_sel[{i}]}}}} & {_word(regmap.registers[i])})" for i in group)
+        lines.append(f"        rd_part[{g}] <= {terms};")
     lines += [
         "        if (rst) begin",
         "            rvalid_q <= 1'b0;",
-        "            rd_stage <= 2'b00;",
+        "            rd_stage <= 3'b000;",
         "            rdata_q <= 32'd0;",
         "        end else begin",
-        "            rd_stage <= {rd_stage[0], ar_take};",
-        "            if (rd_stage[1]) begin",
+        "            rd_stage <= {rd_stage[1:0], ar_take};",
+        "            if (rd_stage[2]) begin",
+        f"                rdata_q <= {' | '.join(f'rd_part[{g}]' for g in range(len(groups)))};",
         "                rvalid_q <= 1'b1;",
-        "                rdata_q <= rd_word;",
         "            end else if (s_axil_rready) begin",
         "                rvalid_q <= 1'b0;",
         "            end",
@@ -766,7 +766,7 @@ def markdown(regmap: RegisterMap) -> str:
         "write to a read-only register is ignored and an address not in the table reads 0. `w1c`: writing 1 "
         "to a bit clears it, 0 leaves it; a bit set by the core in the same clock as the clear stays set. "
         "Counters are 32 bits and wrap. One write and one read at a time: a write takes effect 2 clocks after "
-        "its address and data are both taken (then bvalid), a read's rvalid rises 3 clocks after its address "
+        "its address and data are both taken (then bvalid), a read's rvalid rises 4 clocks after its address "
         "is taken. The C header `lepton_regs.h` has the same offsets, masks and reset "
         "values.",
         "",
