@@ -293,8 +293,14 @@ def _tile_position_lines(aw: int, fw: int, fold: int, tiles: FoldTiles) -> list[
         f"    reg [{tw - 1}:0] ptc;",
         f"    wire pc_end = (pc == {cw}'d{w_last});",
         f"    wire pr_end = (pr == {rw}'d{h_last});",
-        f"    reg [{tw - 1}:0] tx_last;  // registered: tiles_x changes only while the core is empty",
-        f"    always @(posedge clk) tx_last <= rst ? {tw}'d{tiles.columns - 1} : tiles_x - 1'b1;",
+        # tiles_x changes only while the core is empty. Registered twice: with tiles_x - 1 from tiles_x itself,
+        # Yosys merged this register with the tile windows' equal one, and the ECP5 core's critical path was
+        # that one register's route across the chip into this layer's addressing.
+        f"    reg [{tw - 1}:0] tiles_x_q, tx_last;",
+        "    always @(posedge clk) begin",
+        "        tiles_x_q <= tiles_x;",
+        f"        tx_last <= rst ? {tw}'d{tiles.columns - 1} : tiles_x_q - 1'b1;",
+        "    end",
         "    wire ptc_end = (ptc == tx_last);",
         f"    reg [{aw - 1}:0] address, row_base;  // (pr * {tiles.width} + pc) * {fold} + chunk; its row's start",
         "    always @(posedge clk) begin",
