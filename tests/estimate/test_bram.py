@@ -10,7 +10,7 @@ import pytest
 from lepton_hw.backends.rtl.project import library_source
 from lepton_hw.boards import get_board
 from lepton_hw.estimate.cells import count_resources
-from lepton_hw.estimate.synth import run_yosys_on
+from lepton_hw.estimate.synth import FAMILY_DEFINES, run_yosys_on
 
 # board -> the family's block RAM primitives, as the vendors name them (literal: not the estimate's own table)
 BLOCK_RAMS = {
@@ -40,10 +40,11 @@ endmodule
 @pytest.mark.parametrize("board_id", sorted(BLOCK_RAMS))
 def test_line_buffers_are_block_ram_and_counted(board_id: str) -> None:
     board = get_board(board_id)
-    sources = (("lepton_tile_window.v", library_source("lepton_tile_window.v")), ("bram_probe.v", TOP))
-    script = (
-        f"read_verilog lepton_tile_window.v bram_probe.v; {board.yosys} -top bram_probe; tee -q -o stat.json stat -json"
-    )
+    library = ("lepton_line_ram.v", "lepton_tile_window.v")
+    sources = (*((name, library_source(name)) for name in library), ("bram_probe.v", TOP))
+    defines = "".join(f"-D{macro} " for macro in FAMILY_DEFINES.get(board.family, ()))  # as the estimate reads them
+    files = " ".join(name for name, _ in sources)
+    script = f"read_verilog {defines}{files}; {board.yosys} -top bram_probe; tee -q -o stat.json stat -json"
     cells = run_yosys_on(sources, script, timeout=600)
     in_stat = sum(count * BLOCK_RAMS[board_id].get(cell, 0.0) for cell, count in cells.items())
     assert in_stat > 0, f"{board_id}: the 1280-pixel line buffer is not in block RAM: {cells}"
