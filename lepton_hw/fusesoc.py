@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from lepton_hw.backends.rtl.project import VERILOG_MACROS, macros_read
 from lepton_hw.errors import UnsupportedLayerError
 
 log = logging.getLogger(__name__)
@@ -49,11 +50,6 @@ SYNTH_TARGETS = {
 PARAMETER_DOCS = {
     "LUT_MULTIPLIERS": "Folded layers' multipliers: 1 = shift-and-add in LUTs, 0 = `*` for DSP blocks",
     "ROM_IN_LUTS": "Folded layers' weight ROMs: 0 = block RAM, 1 = LUTs",
-}
-# Verilog macros, each with the source that reads it (a core without that file has no use for it)
-DEFINE_FILES = {"LEPTON_ECP5_DP16KD": "lepton_line_ram.v"}
-DEFINE_DOCS = {
-    "LEPTON_ECP5_DP16KD": "Line buffers as ECP5 DP16KD blocks with their output register (ECP5 only)",
 }
 
 
@@ -84,9 +80,11 @@ def family_parameters(family: str) -> list[str]:
     return params
 
 
-def core_dict(core: dict[str, Any], sources: list[str], parameters: dict[str, int]) -> dict[str, Any]:
+def core_dict(
+    core: dict[str, Any], sources: list[str], parameters: dict[str, int], macros: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """The CAPI2 core as data: ``sources`` in compile order (names inside rtl/), ``parameters`` lepton_core's
-    parameters with their Verilog defaults."""
+    parameters with their Verilog defaults, ``macros`` the macros the sources read (:func:`macros_read`)."""
     if not sources or any("/" in s or "\\" in s or s.startswith(".") for s in sources):
         raise UnsupportedLayerError(f"files.f must list file names inside rtl/, not {sources!r}")
     frame = core.get("frame", {})
@@ -125,7 +123,7 @@ def core_dict(core: dict[str, Any], sources: list[str], parameters: dict[str, in
         }
         entry["flow_options"]["yosys_synth_options"] = synth_options(family)
         params = [p for p in family_parameters(family) if p.split("=")[0] in parameters]
-        params += [f"{macro}=true" for macro in family_defines(family) if DEFINE_FILES[macro] in sources]
+        params += [f"{macro}=true" for macro in family_defines(family) if macro in macros]
         if params:
             entry["parameters"] = params
         targets[target] = entry
@@ -154,9 +152,8 @@ def core_dict(core: dict[str, Any], sources: list[str], parameters: dict[str, in
                 for name, value in parameters.items()
             },
             **{
-                macro: {"datatype": "bool", "paramtype": "vlogdefine", "description": DEFINE_DOCS[macro]}
-                for macro, source in DEFINE_FILES.items()
-                if source in sources
+                macro: {"datatype": "bool", "paramtype": "vlogdefine", "description": VERILOG_MACROS[macro]}
+                for macro in macros
             },
         },
         "targets": targets,
@@ -178,7 +175,13 @@ def fusesoc_core(ip_dir: Path | str) -> str:
             f"{rtl} is not a complete RTL project ({err}); rewrite it with `lepton-hw rtl --force`"
         ) from None
     parameters = {p.name: p.default for p in module_header(top, TOP).parameters}
-    data = core_dict(core, sources, parameters)
+    try:
+        macros = macros_read((rtl / source).read_text() for source in sources)
+    except OSError as err:
+        raise UnsupportedLayerError(
+            f"{rtl} lacks a file files.f lists ({err}); rewrite it with `lepton-hw rtl --force`"
+        ) from None
+    data = core_dict(core, sources, parameters, macros)
     body = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=120)
     text = (
         "CAPI=2:\n"

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lepton_hw.backends.rtl.project import macros_read
 from lepton_hw.fusesoc import CORE_FILE, NAME, SYNTH_TARGETS, TESTBENCH, family_parameters, fusesoc_core, synth_options
 from lepton_hw.ip import TESTBENCH as IP_TESTBENCH
 from lepton_hw.sim import run as sim_run
@@ -72,6 +73,18 @@ def test_core_file_is_capi2_of_the_ip_folder(ips: dict[str, Path]) -> None:
         defines = ["LEPTON_ECP5_DP16KD=true"] if family == "ecp5" else []
         assert targets[name].get("parameters", []) == family_parameters(family) + defines
     assert family_parameters("xc7") == ["LUT_MULTIPLIERS=0"] and family_parameters("ecp5") == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_ecp5_target_defines_what_the_sources_read(ips: dict[str, Path], kind: str) -> None:
+    # both test cores read LEPTON_ECP5_DP16KD: the one-tile core in its folded layer's weight ROM only
+    rtl = ips[kind] / "rtl"
+    texts = [(rtl / name).read_text() for name in (rtl / "files.f").read_text().split()]
+    assert macros_read(texts) == ("LEPTON_ECP5_DP16KD",)
+    core = yaml.safe_load((ips[kind] / CORE_FILE).read_text())
+    assert core["parameters"]["LEPTON_ECP5_DP16KD"]["paramtype"] == "vlogdefine"
+    assert "LEPTON_ECP5_DP16KD=true" in core["targets"]["synth_ecp5"]["parameters"]
+    assert "define `LEPTON_ECP5_DP16KD`" in (rtl / "README.md").read_text()
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -94,7 +94,9 @@ def test_a_killed_sweep_resumes_and_recomputes_nothing_finished(tmp_path: Path, 
     assert set(done_before["steps"].values()) == {"cached"}, done_before["steps"]
     assert {p: p.stat().st_mtime_ns for p in finished[0].rglob("*") if p.is_file()} == before
     other = next(p for p in doc["points"] if p["id"] != finished[0].name)
-    assert other["steps"]["train"] == "cached" and other["steps"]["rtl"] == "ran"  # training shared
+    # training is shared; the unfinished point computes on resume whatever it had not finished (which of
+    # its steps that is depends on when the kill landed: rtl, or only report and ip)
+    assert other["steps"]["train"] == "cached" and "ran" in other["steps"].values(), other["steps"]
     assert all(p["status"] == "done" and p["accuracy"] > 0.5 for p in doc["points"])
     for board in SWEEP["boards"]:
         assert doc["points"][0]["boards"][board]["lut"] > 0

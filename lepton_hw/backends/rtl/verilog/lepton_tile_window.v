@@ -230,7 +230,6 @@ module lepton_tile_window #(
             end
             wire restart = rst || size_changed;
             reg [AW-1:0] sc, sc_inc;  // this slot's address; the next one, kept ready in a register
-            wire [AW-1:0] sc_next = slot ? sc_inc : sc;
             always @(posedge clk) begin
                 if (restart) begin
                     sc <= {AW{1'b0}};
@@ -279,15 +278,12 @@ module lepton_tile_window #(
                     end
                 end
                 assign rd = queue[qr];
-                // verilator lint_off UNUSEDSIGNAL
-                wire unused_next = ^sc_next;
-                // verilator lint_on UNUSEDSIGNAL
             end else begin : g_any
                 reg [LW-1:0] mem [0:LINE-1];
                 reg [LW-1:0] rd_q;
                 always @(posedge clk) begin
                     if (slot) mem[sc] <= wr;
-                    rd_q <= mem[sc_next];
+                    if (slot) rd_q <= mem[sc_inc];  // the next slot's word (see lepton_window.v)
                 end
                 assign rd = rd_q;
             end
