@@ -479,6 +479,7 @@ def verilog(regmap: RegisterMap) -> str:
         "    wire [31:0] wr_data = w_data_q;",
         "    wire [3:0] wr_strb = w_strb_q;",
         "    wire [31:0] wr_mask = {{8{wr_strb[3]}}, {8{wr_strb[2]}}, {8{wr_strb[1]}}, {8{wr_strb[0]}}};",
+        "    wire [31:0] w_mask_in = {{8{s_axil_wstrb[3]}}, {8{s_axil_wstrb[2]}}, {8{s_axil_wstrb[1]}}, {8{s_axil_wstrb[0]}}};",
         "    always @(posedge clk) begin",
         "        if (rst) begin",
         "            aw_full <= 1'b0;",
@@ -528,15 +529,22 @@ def verilog(regmap: RegisterMap) -> str:
         for f in reg.fields:
             if f.accept is not None:
                 name, (lo, hi) = _signal(reg, f), f.accept
+                high = f"|{name}_merged[31:{f.width}]" if f.width < 32 else "1'b0"
                 lines += [
-                    f"    // {reg.label}: the written word (after the strobes), accepted in {lo} .. {hi}; both",
-                    "    // registered in the clock before the write (nothing else writes the register meanwhile)",
-                    f"    wire [31:0] {name}_merged = ({_concat(reg)} & ~wr_mask) | (wr_data & wr_mask);",
+                    f"    // {reg.label}: the written word (after the strobes) is merged as the data beat arrives",
+                    "    // (nothing else writes the register until this write is done), then checked against",
+                    f"    // {lo} .. {hi} in the clock before the write (merge and compare in one clock were the",
+                    "    // whole-frame core's longest path on ECP5)",
+                    f"    wire [31:0] {name}_merged = ({_concat(reg)} & ~w_mask_in) | (s_axil_wdata & w_mask_in);",
                     f"    reg [{f.width - 1}:0] {name}_new;",
+                    f"    reg {name}_high;  // a bit above the field is set",
                     f"    reg {name}_ok;",
                     "    always @(posedge clk) begin",
-                    f"        {name}_new <= {name}_merged[{f.width - 1}:0];",
-                    f"        {name}_ok <= {name}_merged >= 32'd{lo} && {name}_merged <= 32'd{hi};",
+                    "        if (w_take) begin",
+                    f"            {name}_new <= {name}_merged[{f.width - 1}:0];",
+                    f"            {name}_high <= {high};",
+                    "        end",
+                    f"        {name}_ok <= !{name}_high && {name}_new >= {f.width}'d{lo} && {name}_new <= {f.width}'d{hi};",
                     "    end",
                     f"    wire {name}_bad = wr_{reg.ident.lower()} && !{name}_ok;  // refused: sets {f.reject}",
                 ]

@@ -65,12 +65,19 @@ module lepton_tile_framer #(
     // divider loads the new size twice, harmlessly
     reg div_stale;
     always @(posedge clk) div_stale <= !rst && ((frame_width != div_w) || (frame_height != div_h));
+    // rem >= tile, kept in registers: each step compares the remainder after it (rem >= 2 tiles) beside its
+    // subtraction (the compare in front of the step's enables was the whole-frame core's longest path)
+    reg ge_w, ge_h;
+    localparam integer TW2_I = 2 * TW, TH2_I = 2 * TH;
+    localparam [16:0] TW2 = TW2_I[16:0], TH2 = TH2_I[16:0];
     always @(posedge clk) begin
         if (rst) begin
             div_w <= MAXW[15:0];
             div_h <= MAXH[15:0];
             rem_w <= MAXW[15:0] % TW[15:0];
             rem_h <= MAXH[15:0] % TH[15:0];
+            ge_w <= 1'b0;
+            ge_h <= 1'b0;
             q_w <= MAX_TX;
             q_h <= MAX_TY;
             div_done <= 1'b1;
@@ -79,19 +86,23 @@ module lepton_tile_framer #(
             div_h <= frame_height;
             rem_w <= frame_width;
             rem_h <= frame_height;
+            ge_w <= frame_width >= TW[15:0];
+            ge_h <= frame_height >= TH[15:0];
             q_w <= {TXW{1'b0}};
             q_h <= {TXW{1'b0}};
             div_done <= 1'b0;
         end else if (!div_done) begin
-            if (rem_w >= TW[15:0]) begin
+            if (ge_w) begin
                 rem_w <= rem_w - TW[15:0];
+                ge_w <= {1'b0, rem_w} >= TW2;
                 q_w <= q_w + 1'b1;
             end
-            if (rem_h >= TH[15:0]) begin
+            if (ge_h) begin
                 rem_h <= rem_h - TH[15:0];
+                ge_h <= {1'b0, rem_h} >= TH2;
                 q_h <= q_h + 1'b1;
             end
-            if (rem_w < TW[15:0] && rem_h < TH[15:0]) div_done <= 1'b1;
+            if (!ge_w && !ge_h) div_done <= 1'b1;
         end
     end
     // a status bit, registered (from the size registers through the compares into the register read, it was
@@ -120,11 +131,13 @@ module lepton_tile_framer #(
     reg [TXW:0] xt, yt;  // one bit more: the remainder strips count past the last tile
     reg [15:0] w_last, h_last;  // cur_w - 1, cur_h - 1, kept with them (a subtraction before the compares)
     // x_end (x == w_last) kept in a register: set when x advances onto the line's last pixel (x == w_last - 1
-    // before it), cleared when it leaves it, and set again when a new width is applied (x is 0 between frames)
-    reg x_end_q;
-    reg [15:0] w_last_m1;  // w_last - 1
+    // before it), cleared when it leaves it, and set again when a new width is applied (x is 0 between frames).
+    // y_end (y == h_last) likewise, stepping with y (x and y are 0 outside FRAME and FILL, so when a size is
+    // applied): as a 16-bit compare it sat on the state register's path, the whole-frame core's longest on ECP5.
+    reg x_end_q, y_end_q;
+    reg [15:0] w_last_m1, h_last_m1;  // w_last - 1, h_last - 1
     wire x_end = x_end_q;
-    wire y_end = (y == h_last);
+    wire y_end = y_end_q;
     wire in_tiles = (xt < {1'b0, tiles_x}) && (yt < {1'b0, tiles_y});
     wire filling = (state == FILL) && paced;
 
@@ -161,12 +174,17 @@ module lepton_tile_framer #(
     always @(posedge clk) begin
         if (rst) begin
             x_end_q <= (MAXW == 1);
+            y_end_q <= (MAXH == 1);
             w_last_m1 <= MAXW[15:0] - 16'd2;
+            h_last_m1 <= MAXH[15:0] - 16'd2;
         end else if (apply) begin
             x_end_q <= (div_w == 16'd1);
+            y_end_q <= (div_h == 16'd1);
             w_last_m1 <= div_w - 16'd2;
+            h_last_m1 <= div_h - 16'd2;
         end else if (advance) begin
             x_end_q <= x_end_q ? (w_last == 16'd0) : (x == w_last_m1);
+            if (x_end) y_end_q <= y_end_q ? (h_last == 16'd0) : (y == h_last_m1);
         end
     end
 

@@ -91,7 +91,11 @@ module lepton_tile_result #(
     reg open;  // a packet is open: a tile of this frame is queued and its last is not yet
     wire [EW-1:0] head = entries[rd];
     wire head_last = last_flags[rd];
-    wire last_beat = (beat == BEATS[BW-1:0] - 1'b1);
+    // beat == BEATS - 1, kept in a register stepped with beat (the compare sat on the path from the handshake
+    // through retire into the queue's room flags)
+    reg last_beat;
+    localparam integer BEATS_M2_I = BEATS >= 2 ? BEATS - 2 : 0;
+    localparam [BW-1:0] BEATS_M2 = BEATS_M2_I[BW-1:0];
     reg nonempty;  // count != 0, kept in a register
     assign m_tvalid = nonempty;
     wire sent = m_tvalid && m_tready;
@@ -143,11 +147,14 @@ module lepton_tile_result #(
     localparam integer DEPTH_M1 = DEPTH - 1, DEPTH_M2 = DEPTH - 2;
     localparam [NW-1:0] D = DEPTH[NW-1:0], D1 = DEPTH_M1[NW-1:0], D2 = DEPTH_M2[NW-1:0];
     localparam [NW-1:0] ONE = 1;
-    wire up = accept && !retire, down = retire && !accept;
+    // Written as a choice by accept and retire between flags of count (the form "count goes up / down"
+    // made a deeper path from m_tready into these registers).
+    wire lt_d2 = count < D2, lt_d1 = count < D1, lt_d = count < D;
+    wire nz = count != {NW{1'b0}}, gt_one = count > ONE;
     always @(posedge clk) begin
-        room_tile <= rst || (up ? count < D2 : down ? count < D : count < D1);
-        room_last <= rst || (up ? count < D1 : down || count < D);
-        nonempty <= !rst && (up || (down ? count != ONE : count != {NW{1'b0}}));
+        room_tile <= rst || (accept ? (retire ? lt_d1 : lt_d2) : (retire ? lt_d : lt_d1));
+        room_last <= rst || (accept ? (retire ? lt_d : lt_d1) : (retire || lt_d));
+        nonempty <= !rst && (accept || (retire ? gt_one : nz));
     end
 
     always @(posedge clk) begin
@@ -164,12 +171,16 @@ module lepton_tile_result #(
             rd <= {QW{1'b0}};
             count <= {NW{1'b0}};
             beat <= {BW{1'b0}};
+            last_beat <= (BEATS == 1);
             open <= 1'b0;
         end else begin
             if (accept) wr <= (wr == DEPTH[QW-1:0] - 1'b1) ? {QW{1'b0}} : wr + 1'b1;
             if (retire) rd <= (rd == DEPTH[QW-1:0] - 1'b1) ? {QW{1'b0}} : rd + 1'b1;
             count <= count_n;
-            if (sent) beat <= last_beat ? {BW{1'b0}} : beat + 1'b1;
+            if (sent) begin
+                beat <= last_beat ? {BW{1'b0}} : beat + 1'b1;
+                last_beat <= last_beat ? (BEATS == 1) : (beat == BEATS_M2);
+            end
             if (res_valid) open <= frame_last ? 1'b0 : (open || accept);
         end
     end

@@ -180,20 +180,26 @@ module lepton_tile_window #(
     // ---------------------------------------------------------------- line buffers
     // KH-1 lines packed side by side in one memory of one line: a write and a read per slot. The read
     // is registered (block RAM) and addressed one slot ahead. The line is tiles_x * W long.
-    // line_last = tiles_x * W - 1 = tx_last * W + W - 1, in two registered steps of shifts and adds (a
-    // multiplier block here was the ECP5 core's longest path). tiles_x changes only while the core is empty,
-    // and the framer waits SETTLE clocks after a change before it takes a frame.
-    function [AW-1:0] times_w(input [TXW-1:0] v);
-        integer b;
+    // line_last = tiles_x * W - 1 = tx_last * W + W - 1, in three registered steps of shifts and adds: the
+    // shifted copies of tx_last for W's even-ranked and odd-ranked set bits, summed apart; their sum; plus
+    // W - 1 (a multiplier block here, then two adders in one clock, were the ECP5 core's longest path).
+    // tiles_x changes only while the core is empty, and the framer waits SETTLE clocks after a change
+    // before it takes a frame: line_last is ready 4 clocks after tiles_x, before the frame's first slot.
+    function [AW-1:0] times_w_half(input [TXW-1:0] v, input integer rank);  // rank 0: even, 1: odd
+        integer b, k;
         reg [AW+TXW+31:0] sum;
         begin
             sum = {(AW + TXW + 32){1'b0}};
+            k = 0;
             for (b = 0; b < 31; b = b + 1)
-                if (((W >> b) & 1) != 0) sum = sum + ({{(AW + 32){1'b0}}, v} << b);
-            times_w = sum[AW-1:0];
+                if (((W >> b) & 1) != 0) begin
+                    if ((k % 2) == rank) sum = sum + ({{(AW + 32){1'b0}}, v} << b);
+                    k = k + 1;
+                end
+            times_w_half = sum[AW-1:0];
         end
     endfunction
-    reg [AW-1:0] line_prod;
+    reg [AW-1:0] prod_even, prod_odd, line_prod;
     // verilator lint_off UNUSEDSIGNAL
     reg [AW-1:0] line_last;  // unused when KH = 1 (no line buffer)
     // verilator lint_on UNUSEDSIGNAL
@@ -202,7 +208,9 @@ module lepton_tile_window #(
     localparam [AW-1:0] PROD_MAX = PROD_MAX_I[AW-1:0], LINE_LAST_MAX = LINE_LAST_MAX_I[AW-1:0];
     localparam [AW-1:0] W_M1 = W_M1_I[AW-1:0];
     always @(posedge clk) begin
-        line_prod <= rst ? PROD_MAX : times_w(tx_last);
+        prod_even <= times_w_half(rst ? TC_LAST : tx_last, 0);
+        prod_odd <= times_w_half(rst ? TC_LAST : tx_last, 1);
+        line_prod <= rst ? PROD_MAX : prod_even + prod_odd;
         line_last <= rst ? LINE_LAST_MAX : line_prod + W_M1;
     end
     wire [EW-1:0] new_elem = in_valid ? in_data : {EW{1'b0}};
