@@ -479,7 +479,8 @@ def verilog(regmap: RegisterMap) -> str:
         "    wire [31:0] wr_data = w_data_q;",
         "    wire [3:0] wr_strb = w_strb_q;",
         "    wire [31:0] wr_mask = {{8{wr_strb[3]}}, {8{wr_strb[2]}}, {8{wr_strb[1]}}, {8{wr_strb[0]}}};",
-        "    wire [31:0] w_mask_in = {{8{s_axil_wstrb[3]}}, {8{s_axil_wstrb[2]}}, {8{s_axil_wstrb[1]}}, {8{s_axil_wstrb[0]}}};",
+        "    wire [31:0] w_mask_in = {{8{s_axil_wstrb[3]}}, {8{s_axil_wstrb[2]}}, {8{s_axil_wstrb[1]}}, "
+        "{8{s_axil_wstrb[0]}}};",
         "    always @(posedge clk) begin",
         "        if (rst) begin",
         "            aw_full <= 1'b0;",
@@ -544,7 +545,8 @@ def verilog(regmap: RegisterMap) -> str:
                     f"            {name}_new <= {name}_merged[{f.width - 1}:0];",
                     f"            {name}_high <= {high};",
                     "        end",
-                    f"        {name}_ok <= !{name}_high && {name}_new >= {f.width}'d{lo} && {name}_new <= {f.width}'d{hi};",
+                    f"        {name}_ok <= !{name}_high && {name}_new >= {f.width}'d{lo} && "
+                    f"{name}_new <= {f.width}'d{hi};",
                     "    end",
                     f"    wire {name}_bad = wr_{reg.ident.lower()} && !{name}_ok;  // refused: sets {f.reject}",
                 ]
