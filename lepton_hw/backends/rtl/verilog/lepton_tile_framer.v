@@ -121,7 +121,18 @@ module lepton_tile_framer #(
     // and pace through the handshake into the state, it was the whole-frame core's longest path on ECP5)
     reg tready_q;
     assign s_tready = tready_q;
-    wire beat = s_tvalid && s_tready;
+    wire bus_beat = s_tvalid && s_tready;  // a pixel accepted in this clock (it paces s_tready)
+    // The accepted beat, registered before the framer looks at it: everything below works one clock behind
+    // the bus (from tready's register through the handshake into the state and the counters, it was the
+    // whole-frame core's longest path on ECP5).
+    reg beat, b_user, b_last;
+    reg [DW-1:0] b_data;
+    always @(posedge clk) begin
+        beat <= !rst && bus_beat;
+        b_user <= s_tuser;
+        b_last <= s_tlast;
+        b_data <= s_tdata;
+    end
     assign busy = (state == FRAME) || (state == FILL);
 
     // ---- the position of the next pixel: column x (in tile xt, at xi in it), row y (tile yt, row yi)
@@ -141,32 +152,34 @@ module lepton_tile_framer #(
     wire in_tiles = (xt < {1'b0, tiles_x}) && (yt < {1'b0, tiles_y});
     wire filling = (state == FILL) && paced;
 
-    wire [PCW-1:0] pace_n = (rst || CPP == 1) ? {PCW{1'b0}} : (beat || filling) ? CPP[PCW-1:0] - 1'b1 :
+    wire [PCW-1:0] pace_n = (rst || CPP == 1) ? {PCW{1'b0}} : (bus_beat || filling) ? CPP[PCW-1:0] - 1'b1 :
                             (pace != {PCW{1'b0}}) ? pace - 1'b1 : {PCW{1'b0}};
     always @(posedge clk) pace <= pace_n;
 
     // A pixel that starts a frame (from IDLE or SKIP), or continues one; checked against the line's end.
-    wire at_start = (state == IDLE || state == SKIP) && beat && s_tuser && enable;
+    wire at_start = (state == IDLE || state == SKIP) && beat && b_user && enable;
     wire in_frame = (state == FRAME) && beat;
-    wire good = (at_start || (in_frame && !s_tuser)) && (x_end == s_tlast);
+    wire good = (at_start || (in_frame && !b_user)) && (x_end == b_last);
     wire bad = (at_start || in_frame) && !good;  // a line too short or too long, or a start of frame too early
-    wire stray = (state == IDLE) && beat && !s_tuser;  // a pixel outside any frame
+    wire stray = (state == IDLE) && beat && !b_user;  // a pixel outside any frame
     wire advance = good || filling;
     // The size compares are registered (one clock late is harmless: the size is applied only between
     // frames, and a write that lands meanwhile is divided and applied next): compare, apply and the
     // settle count in one clock were the ECP5 core's longest path.
     reg differs_q;
     always @(posedge clk) differs_q <= (div_w != cur_w) || (div_h != cur_h);
-    wire apply = (state == IDLE) && !at_start && net_idle && div_done && !div_stale && differs_q &&
+    // Not while a pixel is on its way in (bus_beat): it may start a frame, which must find the size applied
+    // and s_tready high through its last pixel.
+    wire apply = (state == IDLE) && !at_start && !bus_beat && net_idle && div_done && !div_stale && differs_q &&
                  (settle == 3'd0);
 
-    // pix_data takes s_tdata (zeros while filling) in every clock, with no clock enable: only pix_valid
+    // pix_data takes the beat's data (zeros while filling) in every clock, with no clock enable: only pix_valid
     // says it holds a pixel (a beat fanned out to every bit's enable makes a long path).
     always @(posedge clk) begin
         if (rst || state == FILL)
             pix_data <= {DW{1'b0}};
         else
-            pix_data <= s_tdata;
+            pix_data <= b_data;
     end
 
     wire [2:0] settle_n = apply ? SETTLE[2:0] : (settle != 3'd0) ? settle - 1'b1 : 3'd0;
@@ -220,7 +233,7 @@ module lepton_tile_framer #(
             if (at_start) begin
                 frame_start <= 1'b1;
                 state <= FRAME;
-            end else if ((state == IDLE || state == SKIP) && beat && s_tuser) begin
+            end else if ((state == IDLE || state == SKIP) && beat && b_user) begin
                 state <= SKIP;  // not enabled: the frame is dropped
             end
             if (stray) begin

@@ -71,10 +71,19 @@ module lepton_tile_window #(
     reg [CW-1:0] c;
     reg [RW-1:0] r;
     reg [TXW-1:0] tc, tr;
+    // The tile counters' compares with the last tile column / row, in registers compared every clock: a
+    // counter steps only at its tile's last element, W >= 2 elements before the compare is used again, and
+    // tx_last and ty_last change only while the core is empty (W == 1 keeps them direct). Through the
+    // compares, the counters' paths into the anchors' start flag were among the whole-frame core's longest.
+    reg tc_end_q, tr_end_q;
+    always @(posedge clk) begin
+        tc_end_q <= (tc == tx_last);
+        tr_end_q <= (tr == ty_last);
+    end
     wire c_end = (c == W[CW-1:0] - 1'b1);
-    wire tc_end = (tc == tx_last);
+    wire tc_end = (W >= 2) ? tc_end_q : (tc == tx_last);
     wire r_end = (r == H[RW-1:0] - 1'b1);
-    wire tr_end = (tr == ty_last);
+    wire tr_end = (W >= 2) ? tr_end_q : (tr == ty_last);
     wire frame_last = c_end && tc_end && r_end && tr_end;
     reg in_done;  // the frame's last element has arrived (until the next frame's first)
     // at_d: the next element is element D of tile (0, 0), where a frame's walk of the anchors starts. Kept
@@ -134,8 +143,18 @@ module lepton_tile_window #(
     wire active = slot && (run || start);
     wire on_grid = f_cp_0 && f_c_in && f_rp_0 && f_r_in;
     wire emit = active && on_grid;
-    wire last_out = emit && f_c_last && f_r_last && (atc == tx_last) && (atr == ty_last);
-    wire a_tc_end = (atc == tx_last);
+    // The anchors' tile compares, registered in the same way when a tile has W >= 2 columns and LC >= 1
+    // (its last output is not in its first column): atc steps at a tile's last column, at least two slots
+    // before a compare is used again, and atr at the last column too, before a last output.
+    reg atc_end_q, atr_end_q;
+    always @(posedge clk) begin
+        atc_end_q <= (atc == tx_last);
+        atr_end_q <= (atr == ty_last);
+    end
+    localparam A_REG = (W >= 2) && (LC >= 1);
+    wire a_tc_end = A_REG ? atc_end_q : (atc == tx_last);
+    wire a_tr_end = A_REG ? atr_end_q : (atr == ty_last);
+    wire last_out = emit && f_c_last && f_r_last && a_tc_end && a_tr_end;
     wire a_row_step = f_c_end && a_tc_end;  // the anchor moves to the next row
     wire c_wrap = f_c_end;
     wire cp_wrap = f_c_end || f_cp_end;
