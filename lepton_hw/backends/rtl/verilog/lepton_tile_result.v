@@ -63,17 +63,25 @@ module lepton_tile_result #(
         col_end <= (col_n == tx_last);
         row_end <= (row_n == ty_last);
     end
-    wire [CW-1:0] cls = res_data[CW-1:0];
+    // The class counts work a clock behind, from registered copies of the result's class and last flag
+    // (sharing frame_last with the queue's room logic, the wide counters drew it across the chip).
+    reg c_valid, c_last;
+    reg [CW-1:0] cls;
+    always @(posedge clk) begin
+        c_valid <= !rst && res_valid;
+        c_last <= frame_last;
+        cls <= res_data[CW-1:0];
+    end
     reg [31:0] counting [0:NC-1];
     integer k;
     always @(posedge clk) begin
-        ev_frame_end <= !rst && res_valid && frame_last;
+        ev_frame_end <= !rst && c_valid && c_last;
         if (rst) begin
             for (k = 0; k < NC; k = k + 1) counting[k] <= 32'd0;
             class_counts <= {NC*32{1'b0}};
-        end else if (res_valid) begin
+        end else if (c_valid) begin
             for (k = 0; k < NC; k = k + 1) begin
-                if (frame_last) begin
+                if (c_last) begin
                     counting[k] <= 32'd0;
                     class_counts[k*32 +: 32] <= counting[k] + ((cls == k[CW-1:0]) ? 32'd1 : 32'd0);
                 end else if (cls == k[CW-1:0]) begin
