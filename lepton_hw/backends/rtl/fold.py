@@ -301,7 +301,12 @@ def _tile_position_lines(aw: int, fw: int, fold: int, tiles: FoldTiles) -> list[
         "        tiles_x_q <= tiles_x;",
         f"        tx_last <= rst ? {tw}'d{tiles.columns - 1} : tiles_x_q - 1'b1;",
         "    end",
-        "    wire ptc_end = (ptc == tx_last);",
+        # ptc == tx_last from a register compared every clock: ptc steps at a tile's last position, at least
+        # width * fold clocks before the compare is used again (through the compare, the tile column's path into
+        # the ROM addressing was the ECP5 core's longest in a place-and-route run)
+        "    reg ptc_end_q;",
+        "    always @(posedge clk) ptc_end_q <= (ptc == tx_last);",
+        f"    wire ptc_end = {'ptc_end_q' if tiles.width * fold >= 2 else '(ptc == tx_last)'};",
         f"    reg [{aw - 1}:0] address, row_base;  // (pr * {tiles.width} + pc) * {fold} + chunk; its row's start",
         "    always @(posedge clk) begin",
         "        if (rst) begin",

@@ -203,7 +203,8 @@ module lepton_tile_window #(
     // shifted copies of tx_last for W's even-ranked and odd-ranked set bits, summed apart; their sum; plus
     // W - 1 (a multiplier block here, then two adders in one clock, were the ECP5 core's longest path).
     // tiles_x changes only while the core is empty, and the framer waits SETTLE clocks after a change
-    // before it takes a frame: line_last is ready 4 clocks after tiles_x, before the frame's first slot.
+    // before it takes a frame (its first pixel comes out of the framer at least 6 clocks after tiles_x):
+    // line_last is ready 4 clocks after tiles_x, the line addressing's copy of it 5.
     function [AW-1:0] times_w_half(input [TXW-1:0] v, input integer rank);  // rank 0: even, 1: odd
         integer b, k;
         reg [AW+TXW+31:0] sum;
@@ -256,6 +257,11 @@ module lepton_tile_window #(
                 size_changed <= !rst && (tiles_x != tiles_x_q);
             end
             wire restart = rst || size_changed;
+            // The line addressing's own copy of line_last, a clock later (ready 5 clocks after tiles_x, before
+            // the first slot): the addressing sits by the line RAM, and the route from the shared line_last
+            // across the chip into its compares made the ECP5 core's longest path in a place-and-route run.
+            reg [AW-1:0] addr_last;
+            always @(posedge clk) addr_last <= line_last;
             reg [AW-1:0] sc, sc_inc;  // this slot's address; the next one, kept ready in a register
             always @(posedge clk) begin
                 if (restart) begin
@@ -263,7 +269,7 @@ module lepton_tile_window #(
                     sc_inc <= (LINE > 1) ? {{(AW-1){1'b0}}, 1'b1} : {AW{1'b0}};
                 end else if (slot) begin
                     sc <= sc_inc;
-                    sc_inc <= (sc_inc == line_last) ? {AW{1'b0}} : sc_inc + 1'b1;
+                    sc_inc <= (sc_inc == addr_last) ? {AW{1'b0}} : sc_inc + 1'b1;
                 end
             end
             if (LINE > 64 && W >= 8) begin : g_block
@@ -298,7 +304,7 @@ module lepton_tile_window #(
                     end else begin
                         v1 <= issue;
                         v2 <= v1;
-                        if (issue) ra <= (ra == line_last) ? {AW{1'b0}} : ra + 1'b1;
+                        if (issue) ra <= (ra == addr_last) ? {AW{1'b0}} : ra + 1'b1;
                         level <= level + {2'd0, issue} - {2'd0, slot};
                         if (v2) qw <= qw + 1'b1;
                         if (slot) qr <= qr + 1'b1;
