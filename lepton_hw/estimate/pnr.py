@@ -36,6 +36,21 @@ CACHE_FORMAT = 2
 # hard as the target needs, so the board clock (12-27 MHz here) would measure what a lax placement gives.
 TARGET_MHZ = 200.0
 _FMAX = re.compile(r"Max frequency for clock '([^']*)': ([0-9.]+) MHz")
+# nextpnr's "Device utilisation" lines after packing, e.g. "Info:          ICESTORM_LC:  6914/  5280   130%"
+_UTILISATION = re.compile(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%", re.MULTILINE)
+
+
+def overfull(log_text: str) -> tuple[tuple[str, int, int], ...]:
+    """The packed cell types that exceed the device, (type, used, available), from a nextpnr log.
+
+    Yosys counts LUTs and flip-flops apart; on iCE40 both live in one logic cell, and a flip-flop that no
+    LUT of its own feeds (a shift register, a RAM output) takes a cell alone, so a core under the LUT count
+    can still need more cells than the device has. nextpnr's packing tells."""
+    seen: dict[str, tuple[int, int]] = {}
+    for name, used, available in _UTILISATION.findall(log_text):
+        seen[name] = (int(used), int(available))  # the last report (after packing) wins
+    return tuple((name, used, available) for name, (used, available) in seen.items() if used > available)
+
 
 # The core's ports (DESIGN.md), inputs then outputs, with their widths; tdata's width comes from core.json.
 _INPUTS = (("aresetn", 1), ("s_axis_tdata", None), ("s_axis_tuser", 1), ("s_axis_tlast", 1), ("s_axis_tvalid", 1),
@@ -55,6 +70,7 @@ class PnrResult:
     cached: bool
     log: Path | None
     error: str = ""
+    overfull: tuple[tuple[str, int, int], ...] = ()  # packed cell types over the device (see overfull())
 
 
 def harness_verilog(tdata_bits: int, internal_oscillator: bool) -> str:
@@ -173,6 +189,7 @@ def run_pnr(synth: SynthResult, board: Board, tdata_bits: int) -> PnrResult:
             True,
             folder / "nextpnr.log",
             meta["error"],
+            overfull((folder / "nextpnr.log").read_text(errors="replace")),
         )
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{board.id}-", dir=folder.parent))
@@ -205,4 +222,6 @@ def run_pnr(synth: SynthResult, board: Board, tdata_bits: int) -> PnrResult:
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(work, folder)
     log.info("%s: %s %s in %.0f s", tool, board.id, f"{fmax} MHz" if fmax else error, run.seconds)
-    return PnrResult(board.id, tool, version, SEED, fmax, run.seconds, False, folder / "nextpnr.log", error)
+    return PnrResult(
+        board.id, tool, version, SEED, fmax, run.seconds, False, folder / "nextpnr.log", error, overfull(text)
+    )

@@ -183,6 +183,12 @@ def markdown(doc: dict[str, Any]) -> str:
     out += _vendor_markdown(doc)
     out += ["", "## Where each clock figure comes from", ""]
     out += [f"- {e['board']}: Fmax {e['fmax_mhz']['by']}" for e in doc["boards"]]
+    for e in doc["boards"]:
+        for name, cells in (e.get("packed") or {}).items():
+            out.append(
+                f"- {e['board']} does not fit: {cells['by']} needs {cells['value']:,} {name} of "
+                f"{cells['available']:,} (LUTs and flip-flops share these cells)"
+            )
     tools = doc.get("tools") or {}
     if tools:
         out += ["", "## Tools", ""] + [f"- {name}: {version}" for name, version in tools.items()]

@@ -136,6 +136,12 @@ def estimate(directory: Path | str, boards: list[Board], fast: bool = False, job
                     "tool": pnr.tool, "version": pnr.version, "seed": pnr.seed, "seconds": round(pnr.seconds, 1),
                     "cached": pnr.cached, "log": str(pnr.log) if pnr.log else None, "error": pnr.error,
                 }  # fmt: skip
+                if pnr.overfull:  # the LUT and FF counts fit apart, but not packed into the device's cells
+                    entry["fits"] = False
+                    entry["packed"] = {
+                        name: {**figure(used, True, f"{pnr.tool} packing"), "available": available}
+                        for name, used, available in pnr.overfull
+                    }
             entries.append(entry)
     finally:
         scheduler.pool.shutdown(wait=True, cancel_futures=True)

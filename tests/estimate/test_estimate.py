@@ -158,3 +158,23 @@ def test_synthesis_failure_names_the_log(small_core: Path, tmp_path: Path, capsy
     message = _refused(["estimate", str(broken), "--board", "ecp5-25f"], capsys, broken)
     log = Path(message.split("see its log: ")[1])
     assert log.is_file() and "ERROR" in log.read_text()
+
+
+def test_cells_over_the_device_after_packing_do_not_fit(small_core: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """LUTs and flip-flops that fit apart but not in the device's cells once packed: the board does not fit."""
+    from lepton_hw.boards import get_board
+    from lepton_hw.estimate import runner
+    from lepton_hw.estimate.pnr import PnrResult
+    from lepton_hw.estimate.report import markdown
+
+    def packed_over(synth: object, board: object, tdata_bits: int) -> PnrResult:
+        return PnrResult("ecp5-25f", "nextpnr-ecp5", "0.11", 1, None, 1.0, False, None, "nextpnr-ecp5 failed: ERROR",
+                         (("TRELLIS_COMB", 30000, 24288),))  # fmt: skip
+
+    monkeypatch.setattr(runner, "run_pnr", packed_over)
+    doc = runner.estimate(small_core, [get_board("ecp5-25f")])
+    entry = doc["boards"][0]
+    assert entry["resources"]["lut"]["value"] <= entry["resources"]["lut"]["available"]  # fits by the counts
+    assert entry["fits"] is False
+    assert entry["packed"]["TRELLIS_COMB"]["value"] == 30000 and entry["packed"]["TRELLIS_COMB"]["measured"]
+    assert "needs 30,000 TRELLIS_COMB of 24,288" in markdown(doc)
