@@ -168,9 +168,10 @@ module lepton_tile_framer #(
     // settle count in one clock were the ECP5 core's longest path.
     reg differs_q;
     always @(posedge clk) differs_q <= (div_w != cur_w) || (div_h != cur_h);
-    // Not while a pixel is on its way in (bus_beat): it may start a frame, which must find the size applied
-    // and s_tready high through its last pixel.
-    wire apply = (state == IDLE) && !at_start && !bus_beat && net_idle && div_done && !div_stale && differs_q &&
+    // Not while a pixel is on its way in (bus_beat) or being taken (beat): it may start a frame, which must
+    // find the size applied and s_tready high through its last pixel. (Between frames, a size is applied
+    // in a clock with no pixel in either place: two clocks without tvalid.)
+    wire apply = (state == IDLE) && !beat && !bus_beat && net_idle && div_done && !div_stale && differs_q &&
                  (settle == 3'd0);
 
     // pix_data takes the beat's data (zeros while filling) in every clock, with no clock enable: only pix_valid
