@@ -4,8 +4,9 @@
 // The frame is frame_width x frame_height pixels (run-time values from the registers, at most
 // MAXW x MAXH). It holds tiles_x x tiles_y tiles of TW x TH pixels; the pixels right of and below
 // the last whole tile are accepted and dropped. A new frame size is used from the first start of
-// frame at which no earlier frame is still in the network (net_idle): the network's line buffers
-// and counters must not change size under a frame.
+// frame at which no earlier frame is still in the network (net_idle) and that follows two clocks
+// without a pixel (the framer works a clock behind the bus): the network's line buffers and counters
+// must not change size under a frame.
 //
 // s_tready is high outside reset (with CPP > 1, once every CPP clocks: a camera at its pixel rate
 // never sees it low). A malformed frame (a line shorter or longer than frame_width, a start of
