@@ -534,20 +534,6 @@ def _affine(
         fold = build_fold(f"{base}_fold", weight, in_type, plan.inputs, plan.fold, plan.positions, levels, tiles)
         cmvms.append(fold)
         multiply: Cmvm | Fold = fold
-        registered = 0
-        if tiles is not None:
-            # The whole-frame core's folded layer takes its input through one more register: the layer
-            # before it and its control logic sat far apart on ECP5, and that route was a critical path.
-            in_valid, in_data = m.name(f"{base}_in_valid"), m.name(f"{base}_in_data")
-            m.add(
-                f"    reg {in_valid};",
-                f"    reg [{plan.inputs * in_type.width - 1}:0] {in_data};",
-                "    always @(posedge clk) begin",
-                f"        {in_valid} <= rst ? 1'b0 : {valid};",
-                f"        {in_data} <= {x};",
-                "    end",
-            )
-            valid, x, registered = in_valid, in_data, 1
         y_valid = m.name(f"{base}_y_valid")
         m.add(
             f"    wire {y_valid};",
@@ -557,7 +543,7 @@ def _affine(
             f".in_data({x}),",
             f"        .out_valid({y_valid}), .out_data({y}));",
         )
-        clocks = registered + plan.fold - 1 + fold.latency
+        clocks = plan.fold - 1 + fold.latency
     else:
         cmvm = build_cmvm(f"{base}_cmvm", weight, in_type, plan.impl, levels)
         cmvms.append(cmvm)

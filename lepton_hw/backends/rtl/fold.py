@@ -116,20 +116,32 @@ def build_fold(
         "",
         "    // ---- chunk sequencing: chunk 0 in the clock the input arrives, then 1..F-1",
     ]
+    if tiles is not None:
+        # The whole-frame core's layer takes its input through one more register (one more clock of latency):
+        # the layer before it and this control logic sat far apart on ECP5, and that route was a critical path.
+        lines += [
+            "    reg in_valid_q;",
+            f"    reg [{k * iw - 1}:0] in_data_q;",
+            "    always @(posedge clk) begin",
+            "        in_valid_q <= rst ? 1'b0 : in_valid;",
+            "        in_data_q <= in_data;",
+            "    end",
+        ]
+    valid_in, raw_in = ("in_valid_q", "in_data_q") if tiles is not None else ("in_valid", "in_data")
     padded = p * fold * iw
-    data_in = f"{{{padded - k * iw}'d0, in_data}}" if padded > k * iw else "in_data"
+    data_in = f"{{{padded - k * iw}'d0, {raw_in}}}" if padded > k * iw else raw_in
     if fold > 1:
         lines += [
             f"    wire [{padded - 1}:0] padded_in = {data_in};",
             f"    reg [{padded - p * iw - 1}:0] rest;  // chunks 1..F-1 of the current input, chunk 1 lowest",
             "    reg busy;",
             f"    reg [{fw - 1}:0] chunk;",
-            f"    wire [{p * iw - 1}:0] x_now = in_valid ? padded_in[{p * iw - 1}:0] : rest[{p * iw - 1}:0];",
-            f"    wire [{fw - 1}:0] chunk_now = in_valid ? {fw}'d0 : chunk;",
-            "    wire active = in_valid || busy;",
+            f"    wire [{p * iw - 1}:0] x_now = {valid_in} ? padded_in[{p * iw - 1}:0] : rest[{p * iw - 1}:0];",
+            f"    wire [{fw - 1}:0] chunk_now = {valid_in} ? {fw}'d0 : chunk;",
+            f"    wire active = {valid_in} || busy;",
             f"    wire last_chunk = (chunk_now == {fw}'d{fold - 1});",
             "    always @(posedge clk) begin",
-            f"        if (in_valid) rest <= padded_in[{padded - 1}:{p * iw}];",
+            f"        if ({valid_in}) rest <= padded_in[{padded - 1}:{p * iw}];",
         ]
         if fold > 2:
             lines.append(f"        else rest <= {{{p * iw}'d0, rest[{padded - p * iw - 1}:{p * iw}]}};")
@@ -146,7 +158,7 @@ def build_fold(
     else:
         lines += [
             f"    wire [{p * iw - 1}:0] x_now = {data_in};",
-            "    wire active = in_valid;",
+            f"    wire active = {valid_in};",
             f"    wire [{fw - 1}:0] chunk_now = {fw}'d0;",
             "    wire last_chunk = 1'b1;",
         ]
@@ -275,7 +287,7 @@ def build_fold(
         "endmodule",
         "",
     ]
-    latency = 4 + tree_stages + 1
+    latency = 4 + tree_stages + 1 + (1 if tiles is not None else 0)
     return Fold(
         name, "\n".join(lines), k, n, yw, tuple(lo), tuple(hi), fold, positions, p * n, depth * rom_width, latency
     )
