@@ -257,7 +257,9 @@ def build_fold(
     lines += ["    // ---- adder trees", *tree_lines, *pipe.registers()]
     # the flags follow the tree's registers
     v, first, last = "v2", "first2", "last2"
+    v_ahead, last_ahead = "v1c", "last1c"  # the flags' values one clock before
     for stage in range(tree_stages):
+        v_ahead, last_ahead = v, last
         lines += [
             f"    reg v3_{stage}, first3_{stage}, last3_{stage};",
             "    always @(posedge clk) begin",
@@ -276,7 +278,8 @@ def build_fold(
             ]
         done = f"{v} && {last}"
     else:
-        lines += _tile_accumulator_lines(n, yw, sums, v, first, last, 4 + tree_stages, tiles)
+        flags = (v, first, v_ahead, last_ahead)
+        lines += _tile_accumulator_lines(n, yw, sums, flags, 4 + tree_stages, tiles)
         done = f"{v} && {last} && row_last_d"
     lines += [
         "    always @(posedge clk) begin",
@@ -423,15 +426,17 @@ def _dp16kd_rom(words: list[int], width: int, aw: int) -> list[str]:
 
 
 def _tile_accumulator_lines(
-    n: int, yw: int, sums: list[str], v: str, first: str, last: str, delay: int, tiles: FoldTiles
+    n: int, yw: int, sums: list[str], flags: tuple[str, str, str, str], delay: int, tiles: FoldTiles
 ) -> list[str]:  # fmt: skip
     """Accumulators per tile column: a row segment continues its tile's sums from ``saved`` (distributed
     RAM), or starts them at the tile's first row; it saves them at its end, or gives them out at the tile's
     last row. ``tag_now`` is delayed ``delay`` clocks to meet the sums. ``saved`` is read a clock ahead
     into a register, from the tag one step earlier, with the value written in that clock passed through
     when it is the same column's (read, add and write back in one clock were the tiled core's longest
-    path on ECP5)."""
-    assert delay >= 2, delay
+    path on ECP5). ``flags``: the sums' valid and first-chunk flags, and the valid and last-chunk flags of
+    a clock earlier (the save and pass-through selects are registers set from them)."""
+    assert delay >= 3, delay
+    v, first, v_ahead, last_ahead = flags
     tw = tiles.count_bits
     ib = max(1, (tiles.columns - 1).bit_length())
     index = f"column_d[{ib - 1}:0]" if tiles.columns > 1 else "1'b0"
@@ -451,7 +456,15 @@ def _tile_accumulator_lines(
         f"    wire [{tw - 1}:0] column_e = tag_d[{delay - 2}][{tw - 1}:0];  // column_d of the next clock",
         f"    reg [{n * yw - 1}:0] saved [0:{tiles.columns - 1}];",
         f"    reg [{n * yw - 1}:0] saved_now;  // saved[column_d], read a clock ahead",
-        f"    wire save = {v} && {last} && !row_last_d;  // saved[column_d] <= the sums, this clock",
+        # save and the pass-through's select fan out to every bit: registers, from the flags a clock
+        # earlier (v_ahead, last_ahead and tag_d one step back are v, last and tag_d of the next clock)
+        "    reg save, pass;  // saved[column_d] <= the sums, this clock; and saved_now <= them",
+        f"    wire save_ahead = {v_ahead} && {last_ahead} && !tag_d[{delay - 2}][{tw}];",
+        f"    wire [{tw - 1}:0] column_f = tag_d[{delay - 3}][{tw - 1}:0];  // column_e of the next clock",
+        "    always @(posedge clk) begin",
+        "        save <= !rst && save_ahead;",
+        "        pass <= !rst && save_ahead && column_f == column_e;",
+        "    end",
     ]
     for o in range(n):
         lines += [
@@ -465,7 +478,7 @@ def _tile_accumulator_lines(
     lines += [
         "    always @(posedge clk) begin",
         f"        if (save) saved[{index}] <= {{{nexts}}};",
-        f"        saved_now <= (save && column_e == column_d) ? {{{nexts}}} : saved[{index_ahead}];",
+        f"        saved_now <= pass ? {{{nexts}}} : saved[{index_ahead}];",
         "    end",
     ]
     return lines

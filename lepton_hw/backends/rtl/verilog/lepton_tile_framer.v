@@ -45,7 +45,6 @@ module lepton_tile_framer #(
     output wire busy,                // in_tiles a frame (receiving or filling)
     output wire size_pending         // the registers' size is not the one in use yet (a clock late)
 );
-    localparam [1:0] IDLE = 2'd0, FRAME = 2'd1, FILL = 2'd2, SKIP = 2'd3;
     // After a new size is applied, the layers work out their line lengths from it: a few clocks, during which
     // no frame starts (s_tready is low; this happens only between frames, when the size changes).
     localparam integer SETTLE = 4;
@@ -117,7 +116,11 @@ module lepton_tile_framer #(
     reg [PCW-1:0] pace;
     wire paced = (CPP == 1) || (pace == {PCW{1'b0}});
 
-    reg [1:0] state;
+    // The state, one-hot: idle (between frames), in a frame, filling a malformed frame, skipping (the rest of
+    // a dropped frame). Each bit's next value is written out below from the events that move it, so that its
+    // logic is two levels deep (the framer's state logic, as ABC mapped a binary state, was the whole-frame
+    // core's longest path on ECP5).
+    reg s_idle, s_frame, s_fill, s_skip;
     // s_tready straight from a register, set from the next clock's reset, settle and pace (from rst, settle
     // and pace through the handshake into the state, it was the whole-frame core's longest path on ECP5)
     reg tready_q;
@@ -125,16 +128,20 @@ module lepton_tile_framer #(
     wire bus_beat = s_tvalid && s_tready;  // a pixel accepted in this clock (it paces s_tready)
     // The accepted beat, registered before the framer looks at it: everything below works one clock behind
     // the bus (from tready's register through the handshake into the state and the counters, it was the
-    // whole-frame core's longest path on ECP5).
-    reg beat, b_user, b_last;
+    // whole-frame core's longest path on ECP5). Its kind is decoded on the way in: a start of frame while
+    // enabled (b_go) or not (b_stop; enable is sampled with the beat), or a pixel that continues a frame
+    // (b_cont); at most one of them is set, and beat is their OR.
+    reg beat, b_go, b_stop, b_cont, b_last;
     reg [DW-1:0] b_data;
     always @(posedge clk) begin
         beat <= !rst && bus_beat;
-        b_user <= s_tuser;
+        b_go <= !rst && bus_beat && s_tuser && enable;
+        b_stop <= !rst && bus_beat && s_tuser && !enable;
+        b_cont <= !rst && bus_beat && !s_tuser;
         b_last <= s_tlast;
         b_data <= s_tdata;
     end
-    assign busy = (state == FRAME) || (state == FILL);
+    assign busy = s_frame || s_fill;
 
     // ---- the position of the next pixel: column x (in tile xt, at xi in it), row y (tile yt, row yi)
     reg [15:0] x, y;
@@ -151,18 +158,20 @@ module lepton_tile_framer #(
     wire x_end = x_end_q;
     wire y_end = y_end_q;
     wire in_tiles = (xt < {1'b0, tiles_x}) && (yt < {1'b0, tiles_y});
-    wire filling = (state == FILL) && paced;
+    wire filling = s_fill && paced;
 
     wire [PCW-1:0] pace_n = (rst || CPP == 1) ? {PCW{1'b0}} : (bus_beat || filling) ? CPP[PCW-1:0] - 1'b1 :
                             (pace != {PCW{1'b0}}) ? pace - 1'b1 : {PCW{1'b0}};
     always @(posedge clk) pace <= pace_n;
 
-    // A pixel that starts a frame (from IDLE or SKIP), or continues one; checked against the line's end.
-    wire at_start = (state == IDLE || state == SKIP) && beat && b_user && enable;
-    wire in_frame = (state == FRAME) && beat;
-    wire good = (at_start || (in_frame && !b_user)) && (x_end == b_last);
-    wire bad = (at_start || in_frame) && !good;  // a line too short or too long, or a start of frame too early
-    wire stray = (state == IDLE) && beat && !b_user;  // a pixel outside any frame
+    // A pixel that starts a frame (from idle or skip), or continues one; checked against the line's end (m).
+    wire m = (x_end == b_last);
+    wire frame_end = x_end && y_end;  // the next pixel is the frame's last
+    wire at_start = (s_idle || s_skip) && b_go;
+    wire good = s_frame ? (b_cont && m) : (at_start && m);
+    // a line too short or too long, or a start of frame too early
+    wire bad = s_frame ? (b_go || b_stop || (b_cont && !m)) : (at_start && !m);
+    wire stray = s_idle && b_cont;  // a pixel outside any frame
     wire advance = good || filling;
     // The size compares are registered (one clock late is harmless: the size is applied only between
     // frames, and a write that lands meanwhile is divided and applied next): compare, apply and the
@@ -172,13 +181,13 @@ module lepton_tile_framer #(
     // Not while a pixel is on its way in (bus_beat) or being taken (beat): it may start a frame, which must
     // find the size applied and s_tready high through its last pixel. (Between frames, a size is applied
     // in a clock with no pixel in either place: two clocks without tvalid.)
-    wire apply = (state == IDLE) && !beat && !bus_beat && net_idle && div_done && !div_stale && differs_q &&
+    wire apply = s_idle && !beat && !bus_beat && net_idle && div_done && !div_stale && differs_q &&
                  (settle == 3'd0);
 
     // pix_data takes the beat's data (zeros while filling) in every clock, with no clock enable: only pix_valid
     // says it holds a pixel (a beat fanned out to every bit's enable makes a long path).
     always @(posedge clk) begin
-        if (rst || state == FILL)
+        if (rst || s_fill)
             pix_data <= {DW{1'b0}};
         else
             pix_data <= b_data;
@@ -203,12 +212,30 @@ module lepton_tile_framer #(
         end
     end
 
+    // The state's next values. A frame starts at an enabled start of frame (a well-formed first pixel), ends
+    // at its last pixel (to idle) or at a malformed one (to fill); a fill ends at the frame's last position,
+    // to skip (the rest of that frame is dropped), as does a start of frame while not enabled or a pixel
+    // outside any frame; skip ends at an enabled start of frame.
+    always @(posedge clk) begin
+        if (rst) begin
+            s_idle <= 1'b1;
+            s_frame <= 1'b0;
+            s_fill <= 1'b0;
+            s_skip <= 1'b0;
+        end else begin
+            s_idle <= (s_idle && !beat) || (good && frame_end);
+            s_frame <= s_frame ? !(b_go || b_stop || (b_cont && (!m || frame_end))) :
+                       (!s_fill && b_go && m && !frame_end);
+            s_fill <= s_fill ? !(paced && frame_end) : bad;
+            s_skip <= s_skip ? !b_go : ((s_idle && (b_cont || b_stop)) || (s_fill && paced && frame_end));
+        end
+    end
+
     always @(posedge clk) begin
         pix_valid <= 1'b0;
         frame_start <= 1'b0;
         malformed <= 1'b0;
         if (rst) begin
-            state <= IDLE;
             settle <= 3'd0;
             cur_w <= MAXW[15:0];
             cur_h <= MAXH[15:0];
@@ -232,20 +259,8 @@ module lepton_tile_framer #(
                 tiles_x <= q_w;
                 tiles_y <= q_h;
             end
-            if (at_start) begin
-                frame_start <= 1'b1;
-                state <= FRAME;
-            end else if ((state == IDLE || state == SKIP) && beat && b_user) begin
-                state <= SKIP;  // not enabled: the frame is dropped
-            end
-            if (stray) begin
-                malformed <= 1'b1;
-                state <= SKIP;
-            end
-            if (bad) begin
-                malformed <= 1'b1;
-                state <= FILL;
-            end
+            if (at_start) frame_start <= 1'b1;
+            if (stray || bad) malformed <= 1'b1;
             if (advance) begin
                 pix_valid <= in_tiles;
                 if (x_end) begin
@@ -256,7 +271,6 @@ module lepton_tile_framer #(
                         y <= 16'd0;
                         yi <= {RCW{1'b0}};
                         yt <= {(TXW + 1){1'b0}};
-                        state <= filling ? SKIP : IDLE;  // after a fill, the rest of that frame is dropped
                     end else begin
                         y <= y + 1'b1;
                         if (yi == TH[RCW-1:0] - 1'b1) begin

@@ -48,6 +48,20 @@ module lepton_tile_window #(
     output reg [KH-1:0] out_row_ok,
     output reg [KW-1:0] out_col_ok
 );
+    // The input, registered: the window's logic then starts at flip-flops placed beside it, whatever the
+    // distance to the layer before (a route across the device from that layer's valid into this module's
+    // control was the whole-frame core's longest path). It costs the layer one clock.
+    // valid_d is a copy of valid_q for the data path (line buffers and window registers, which it enables),
+    // so that each fan-out starts at a flip-flop of its own; without the reset (the input is low in reset
+    // anyway), so that synthesis does not merge the two.
+    reg valid_q, valid_d;
+    reg [EW-1:0] data_q;
+    always @(posedge clk) begin
+        valid_q <= !rst && in_valid;
+        valid_d <= in_valid;
+        data_q <= in_data;
+    end
+
     localparam integer DR = KH - 1 - PT;
     localparam integer DC = KW - 1 - PL;
     localparam integer RW = $clog2(H + 1) + 1;  // in-tile row and column counters
@@ -105,7 +119,7 @@ module lepton_tile_window #(
             tr <= {TXW{1'b0}};
             in_done <= 1'b0;
             at_d <= AT_D_0;
-        end else if (in_valid) begin
+        end else if (valid_q) begin
             in_done <= frame_last;
             at_d <= next_c_dc && next_tc_0 && next_r_dr && next_tr_0;
             c <= c_end ? {CW{1'b0}} : c + 1'b1;
@@ -137,12 +151,21 @@ module lepton_tile_window #(
     localparam F_R_END_0 = (H == 1), F_R_LAST_0 = (LR == 0), F_RP_END_0 = (SH == 1);
     localparam integer W_M2 = W - 2, H_M2 = H - 2, LC_M1 = LC - 1, LR_M1 = LR - 1, SW_M2 = SW - 2, SH_M2 = SH - 2;
     // The anchor (0, 0) of a frame is reached when its element D arrives: row DR, column DC of tile (0, 0).
-    wire start = in_valid && !run && at_d;
-    wire dummy = (DRAIN != 0) && run && in_done && !in_valid;
-    wire slot = in_valid || dummy;
+    wire start = valid_q && !run && at_d;
+    wire dummy = (DRAIN != 0) && run && in_done && !valid_q;
+    wire slot = valid_q || dummy;
+    wire slot_d = valid_d || ((DRAIN != 0) && run && in_done && !valid_d);  // slot, for the data path
     wire active = slot && (run || start);
     wire on_grid = f_cp_0 && f_c_in && f_rp_0 && f_r_in;
-    wire emit = active && on_grid;
+    // The walk ends at the frame's last output. Without dummy slots, and when the anchor trails the input
+    // (D >= 1), the anchors are cleared in the clock after it, from a register (walk_end): as a reset made
+    // by the last-output logic, on every anchor register, it was the whole-frame core's longest path. In
+    // that clock nothing is emitted, and no walk starts (run is still set): the next frame's element D
+    // comes at least D slots after its first element, which comes after this frame's last output.
+    localparam END_REG = (DRAIN == 0) && ((DR > 0) || (DC > 0));
+    reg walk_end;
+    wire ending = END_REG ? walk_end : 1'b0;
+    wire emit = active && on_grid && !ending;
     // The anchors' tile compares, registered in the same way when a tile has W >= 2 columns and LC >= 1
     // (its last output is not in its first column): atc steps at a tile's last column, at least two slots
     // before a compare is used again, and atr at the last column too, before a last output.
@@ -160,9 +183,11 @@ module lepton_tile_window #(
     wire cp_wrap = f_c_end || f_cp_end;
     wire r_wrap = f_r_end;
     wire rp_wrap = f_r_end || f_rp_end;
+    always @(posedge clk) walk_end <= !rst && active && last_out;
+    wire clear = END_REG ? walk_end : (active && last_out);
     // verilator lint_off UNSIGNED
     always @(posedge clk) begin
-        if (rst || (active && last_out)) begin  // the walk ends at the frame's last output
+        if (rst || clear) begin  // the walk ends at the frame's last output
             run <= 1'b0;
             ac <= {CW{1'b0}};
             ar <= {RW{1'b0}};
@@ -233,7 +258,7 @@ module lepton_tile_window #(
         line_prod <= rst ? PROD_MAX : prod_even + prod_odd;
         line_last <= rst ? LINE_LAST_MAX : line_prod + W_M1;
     end
-    wire [EW-1:0] new_elem = in_valid ? in_data : {EW{1'b0}};
+    wire [EW-1:0] new_elem = valid_d ? data_q : {EW{1'b0}};
     // verilator lint_off UNUSEDSIGNAL
     wire [(KH > 1 ? (KH - 1) * EW : EW)-1:0] lines;   // line l = element l+1 rows above (unused when KH = 1)
     // verilator lint_on UNUSEDSIGNAL
@@ -267,7 +292,7 @@ module lepton_tile_window #(
                 if (restart) begin
                     sc <= {AW{1'b0}};
                     sc_inc <= (LINE > 1) ? {{(AW-1){1'b0}}, 1'b1} : {AW{1'b0}};
-                end else if (slot) begin
+                end else if (slot_d) begin
                     sc <= sc_inc;
                     sc_inc <= (sc_inc == addr_last) ? {AW{1'b0}} : sc_inc + 1'b1;
                 end
@@ -288,9 +313,9 @@ module lepton_tile_window #(
                 reg [2:0] level;      // words read or in flight, not yet taken by a slot
                 reg v1, v2;           // a read in the RAM's register, in the fabric register
                 reg [1:0] qw, qr;     // queue pointers
-                wire issue = (level < CAP[2:0]) || slot;
+                wire issue = (level < CAP[2:0]) || slot_d;
                 lepton_line_ram #(.DEPTH(LINE), .WIDTH(LW), .AW(AW)) ram (
-                    .clk(clk), .we(slot), .wa(sc), .wd(wr), .ra(ra), .rd(fab_q)
+                    .clk(clk), .we(slot_d), .wa(sc), .wd(wr), .ra(ra), .rd(fab_q)
                 );
                 always @(posedge clk) if (v2) queue[qw] <= fab_q;
                 always @(posedge clk) begin
@@ -305,9 +330,9 @@ module lepton_tile_window #(
                         v1 <= issue;
                         v2 <= v1;
                         if (issue) ra <= (ra == addr_last) ? {AW{1'b0}} : ra + 1'b1;
-                        level <= level + {2'd0, issue} - {2'd0, slot};
+                        level <= level + {2'd0, issue} - {2'd0, slot_d};
                         if (v2) qw <= qw + 1'b1;
-                        if (slot) qr <= qr + 1'b1;
+                        if (slot_d) qr <= qr + 1'b1;
                     end
                 end
                 assign rd = queue[qr];
@@ -315,8 +340,8 @@ module lepton_tile_window #(
                 reg [LW-1:0] mem [0:LINE-1];
                 reg [LW-1:0] rd_q;
                 always @(posedge clk) begin
-                    if (slot) mem[sc] <= wr;
-                    if (slot) rd_q <= mem[sc_inc];  // the next slot's word (see lepton_window.v)
+                    if (slot_d) mem[sc] <= wr;
+                    if (slot_d) rd_q <= mem[sc_inc];  // the next slot's word (see lepton_window.v)
                 end
                 assign rd = rd_q;
             end
@@ -345,7 +370,7 @@ module lepton_tile_window #(
                 end else begin : g_inner
                     assign shift_in = win[(gi*KW + gj + 1)*EW +: EW];
                 end
-                always @(posedge clk) if (slot) element <= shift_in;
+                always @(posedge clk) if (slot_d) element <= shift_in;
                 assign win[(gi*KW + gj)*EW +: EW] = element;
             end
         end
