@@ -117,9 +117,9 @@ module lepton_tile_framer #(
     wire paced = (CPP == 1) || (pace == {PCW{1'b0}});
 
     // The state, one-hot: idle (between frames), in a frame, filling a malformed frame, skipping (the rest of
-    // a dropped frame). Each bit's next value is written out below from the events that move it, so that its
-    // logic is two levels deep (the framer's state logic, as ABC mapped a binary state, was the whole-frame
-    // core's longest path on ECP5).
+    // a dropped frame). Each bit's next value is written out below from the events that move it, so that it
+    // depends on few signals (the framer's state logic, as ABC mapped a binary state, six cells deep, was the
+    // whole-frame core's longest path on ECP5).
     reg s_idle, s_frame, s_fill, s_skip;
     // s_tready straight from a register, set from the next clock's reset, settle and pace (from rst, settle
     // and pace through the handshake into the state, it was the whole-frame core's longest path on ECP5)
