@@ -544,7 +544,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="core clocks per camera pixel (default 1); more lets layers fold further")  # fmt: skip
     p.add_argument("--pixel-clock", type=float, metavar="MHz", help="the camera's pixel rate, recorded in core.json")
     p.add_argument("--layer", action="append", metavar="NAME=IMPL[:FOLD]",
-                   help="force a layer's implementation (da, mac, fold), e.g. logits=fold:4; repeatable")  # fmt: skip
+                   help="force a layer's implementation (da, mac, fold, serial), e.g. logits=fold:4; "
+                        "repeatable")  # fmt: skip
     p.add_argument("--frame", type=_frame_size, metavar="WxH",
                    help="the camera's largest frame, e.g. 1280x1024: the core classifies every tile of the model's "
                    "input size in it (default: frames of the model's input size)")  # fmt: skip

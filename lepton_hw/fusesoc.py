@@ -50,6 +50,7 @@ SYNTH_TARGETS = {
 PARAMETER_DOCS = {
     "LUT_MULTIPLIERS": "Folded layers' multipliers: 1 = shift-and-add in LUTs, 0 = `*` for DSP blocks",
     "ROM_IN_LUTS": "Folded layers' weight ROMs: 0 = block RAM, 1 = LUTs",
+    "RESULT_QUEUE_BRAM": "The result queue: 0 = flip-flops, 1 = block RAM",
 }
 
 
@@ -72,11 +73,13 @@ def family_defines(family: str) -> tuple[str, ...]:
 
 def family_parameters(family: str) -> list[str]:
     """lepton_core's parameters for ``family``, as lepton_hw's synthesis sets them (``NAME=value``)."""
-    from lepton_hw.estimate.synth import DSP_MULTIPLIER_FAMILIES
+    from lepton_hw.estimate.synth import DSP_MULTIPLIER_FAMILIES, QUEUE_BRAM_FAMILIES
 
     params = []
     if family in DSP_MULTIPLIER_FAMILIES:
         params.append("LUT_MULTIPLIERS=0")
+    if family in QUEUE_BRAM_FAMILIES:
+        params.append("RESULT_QUEUE_BRAM=1")
     return params
 
 

@@ -68,6 +68,7 @@ XILINX_PARAMETERS = {"LUT_MULTIPLIERS": 0}
 PARAMETER_DOCS = {
     "LUT_MULTIPLIERS": "Folded layers' multipliers: 1 = shift-and-add in LUTs, 0 = DSP blocks",
     "ROM_IN_LUTS": "Folded layers' weight ROMs: 0 = block RAM, 1 = LUTs",
+    "RESULT_QUEUE_BRAM": "The result queue: 0 = flip-flops, 1 = block RAM",
 }
 SUPPORTED_FAMILIES = (
     "artix7", "kintex7", "virtex7", "spartan7", "zynq", "kintexu", "virtexu", "kintexuplus", "virtexuplus",

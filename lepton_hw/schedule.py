@@ -15,6 +15,11 @@ each weighted layer's implementation by its modelled cost at that rate:
   ``ceil(K / fold) x N`` generic multipliers fed with the weights from a ROM. It pays for the
   multipliers and the ROM and loses da4ml's zero-skipping, so it wins only where the rate is low
   (a dense layer fed every few clocks), and it needs ``fold`` clocks between two inputs.
+- ``serial``: bit-serial distributed arithmetic: one da4ml graph on ``ceil(bits / fold)``-bit slices of
+  the (unsigned) inputs, a slice a clock into accumulators (``backends.rtl.serial``). The graph is
+  the weights' own, so it keeps da4ml's zero-skipping and sharing, and its adders are narrower; it
+  pays for the slice multiplexers and the accumulators, and needs the input held for ``fold``
+  clocks (a window holds it while its next element has not arrived).
 
 A dense layer after a feature map (through Flatten) accumulates as the map's positions arrive:
 no frame-wide shift register. ``pipeline`` sets the adder levels between pipeline registers
@@ -37,7 +42,7 @@ from lepton_hw.errors import UnsupportedLayerError
 from lepton_hw.ir.fixed import FixedType
 from lepton_hw.ir.graph import AvgPool2D, Conv2D, Dense, Flatten, Graph, MaxPool2D
 
-IMPLS = ("da", "mac", "fold")
+IMPLS = ("da", "mac", "fold", "serial")
 FULL_RATE = ("da", "mac")
 MAX_PIPELINE = 8
 MAX_CLOCKS_PER_PIXEL = 64
@@ -92,7 +97,7 @@ class LayerPlan:
     positions: int  # E: inputs that add into one result (a map's positions for a dense layer, else 1)
     arrivals: int  # inputs per frame
     interval: int  # fewest clocks between two inputs
-    impl: str  # da | mac | fold
+    impl: str  # da | mac | fold | serial
     fold: int  # clocks per input (1 for da and mac)
     multipliers: int  # generic multipliers (fold), constant products (mac), 0 (da)
     cost: int  # modelled LUTs of the multiply (da: da4ml's adder bits)
@@ -229,6 +234,19 @@ def _costs(weight: np.ndarray, in_type: FixedType, k: int, fold: int, accum_bits
     }
 
 
+def _serial_cost(weight: np.ndarray, in_type: FixedType, fold: int) -> int:
+    """Modelled LUTs of the bit-serial layer: the slice graph, the slice multiplexers, the accumulators."""
+    from lepton_hw.backends.rtl.cmvm import column_bounds, signed_bits
+    from lepton_hw.backends.rtl.serial import slice_type
+
+    k, n = weight.shape
+    t = slice_type(in_type, fold)
+    slices = -(-in_type.width // t.width)
+    lo, hi = column_bounds(np.asarray(weight).astype(object), in_type)
+    yw = max(signed_bits(a, b) for a, b in zip(lo, hi, strict=True))
+    return _da_cost(weight, t) + k * t.width * (slices - 1) + n * yw
+
+
 # ----------------------------------------------------------------------------- the schedule
 def make_schedule(graph: Graph, options: ScheduleOptions | None = None) -> Schedule:
     """Rate, implementation and fold of every weighted layer of ``graph``."""
@@ -253,11 +271,25 @@ def make_schedule(graph: Graph, options: ScheduleOptions | None = None) -> Sched
             positions, k = 1, int(node.weight.shape[0])
         weight = node.weight.reshape(-1, node.weight.shape[-1])
         frame_interval = rates[-1].interval if rates[-1].map_shape is None else rates[0].per_frame * rates[0].interval
-        plans.append(_choose(node, weight, in_type, k, positions, rate, options, frame_interval, tiles > 0))
+        hold = _input_hold(node, prev.shape, rates[index - 1], rate, positions)
+        plans.append(_choose(node, weight, in_type, k, positions, rate, options, frame_interval, tiles > 0, hold))
     frame_clocks = rates[0].per_frame * options.clocks_per_pixel
     if tiles:
         frame_clocks = options.frame[0] * options.frame[1] * options.clocks_per_pixel  # type: ignore[index]
     return Schedule(options, frame_clocks, tuple(plans))
+
+
+def _input_hold(
+    node: Conv2D | Dense, in_shape: tuple[int, ...], in_rate: Rate, rate: Rate, positions: int
+) -> int:  # fmt: skip
+    """Clocks an input surely stays on the layer's input after it arrives (what a bit-serial layer needs):
+    a window's registers change with the window's next element (its input's interval), or every clock
+    while a same-padded window drains; a dense layer's vector stays until the next one. 0: not known
+    (a dense layer taking a map position by position)."""
+    if isinstance(node, Conv2D):
+        _, drain = _window_gap(node, in_shape)
+        return 1 if drain else in_rate.interval
+    return rate.interval if positions == 1 else 0
 
 
 def _tile_count(graph: Graph, options: ScheduleOptions) -> int:
@@ -270,7 +302,7 @@ def _tile_count(graph: Graph, options: ScheduleOptions) -> int:
 
 def _choose(
     node: Conv2D | Dense, weight: np.ndarray, in_type: FixedType, k: int, positions: int, rate: Rate,
-    options: ScheduleOptions, frame_interval: int, tiled: bool = False,
+    options: ScheduleOptions, frame_interval: int, tiled: bool = False, hold: int = 0,
 ) -> LayerPlan:  # fmt: skip
     forced = options.layers.get(node.name, LayerChoice())
     if tiled and positions > 1 and forced.impl in FULL_RATE:
@@ -282,6 +314,10 @@ def _choose(
     max_fold = max(1, min(rate.interval, k))
     accum_bits = node.accum_type.width
     where = f"layer {node.name!r}"
+    # bit-serial: unsigned inputs held at least 2 clocks, one tile a frame (tile windows are not analysed)
+    serial_max = 0 if (tiled or in_type.signed) else min(hold, in_type.width)
+    if forced.impl == "serial":
+        return _forced_serial(node, weight, in_type, k, rate, options, forced, serial_max, tiled, hold)
     if forced.fold is not None:
         if forced.fold > k:
             raise UnsupportedLayerError(
@@ -307,7 +343,14 @@ def _choose(
         candidates = [options.kernel] + (["fold"] if fold_at > 1 or positions > 1 else [])
         if tiled and positions > 1:
             candidates = ["fold"]
+        serial_folds = range(2, serial_max + 1) if options.kernel == "da" and forced.fold is None else range(0)
+        for f in serial_folds:
+            costs[f"serial{f}"] = _serial_cost(weight, in_type, f)
+            candidates.append(f"serial{f}")
         impl = min(candidates, key=lambda c: costs[c])
+        if impl.startswith("serial"):
+            serial_fold = int(impl.removeprefix("serial"))
+            return _serial_plan(node, weight, in_type, k, rate, serial_fold, costs[impl], forced=False)
     fold = fold_at if impl == "fold" else 1
     multipliers = {"fold": -(-k // fold) * n, "mac": int(np.count_nonzero(weight)), "da": 0}[impl]
     if impl in FULL_RATE and positions > 1:  # a full-rate graph on the collected map: once per frame
@@ -319,6 +362,41 @@ def _choose(
         impl=impl, fold=fold, multipliers=multipliers, cost=int(costs[impl]),
         forced=forced.impl is not None or forced.fold is not None,
     )  # fmt: skip
+
+
+def _serial_plan(
+    node: Conv2D | Dense, weight: np.ndarray, in_type: FixedType, k: int, rate: Rate, fold: int, cost: int,
+    forced: bool,
+) -> LayerPlan:  # fmt: skip
+    from lepton_hw.backends.rtl.serial import slice_bits
+
+    slices = -(-in_type.width // slice_bits(in_type, fold))  # e.g. fold 3 on 4 bits: 2 slices of 2 bits
+    return LayerPlan(
+        name=node.name, op=node.op, inputs=k, outputs=int(weight.shape[1]), positions=1, arrivals=rate.per_frame,
+        interval=rate.interval, impl="serial", fold=slices, multipliers=0, cost=int(cost), forced=forced,
+    )  # fmt: skip
+
+
+def _forced_serial(
+    node: Conv2D | Dense, weight: np.ndarray, in_type: FixedType, k: int, rate: Rate, options: ScheduleOptions,
+    forced: LayerChoice, serial_max: int, tiled: bool, hold: int,
+) -> LayerPlan:  # fmt: skip
+    from lepton_hw.backends.rtl.serial import check_serial, slice_bits
+
+    where = f"layer {node.name!r}"
+    if tiled:
+        raise UnsupportedLayerError(f"{where}: impl serial is not available with hardware.frame (tiles) yet")
+    if options.kernel != "da":
+        raise UnsupportedLayerError(f"{where}: impl serial is a da4ml graph; it needs hardware.kernel da")
+    fold = forced.fold if forced.fold is not None else max(2, serial_max)
+    check_serial(in_type, fold, where)
+    if hold < -(-in_type.width // slice_bits(in_type, fold)):  # the slices it takes (fold 3 on 4 bits: 2)
+        held = f"holds its input {hold} clock(s)" if hold else "takes a feature map position by position"
+        raise UnsupportedLayerError(
+            f"{where} {held} at clocks_per_pixel {options.clocks_per_pixel}, so impl serial cannot take {fold} "
+            f"clocks per input; accepted: fold 2..{serial_max} (none if less than 2), or another impl"
+        )
+    return _serial_plan(node, weight, in_type, k, rate, fold, _serial_cost(weight, in_type, fold), forced=True)
 
 
 def _needed_cpp(fold: int, rate: Rate, options: ScheduleOptions) -> int:

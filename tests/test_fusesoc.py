@@ -65,7 +65,7 @@ def test_core_file_is_capi2_of_the_ip_folder(ips: dict[str, Path]) -> None:
     assert (targets["lint"]["flow"], targets["lint"]["flow_options"]["tool"]) == ("lint", "verilator")
     assert (targets["sim"]["flow"], targets["sim"]["flow_options"]["tool"]) == ("sim", "icarus")
     assert targets["lint"]["toplevel"] == "lepton_core" and targets["sim"]["toplevel"] == "tb_lepton_core"
-    assert set(core["parameters"]) == {"LUT_MULTIPLIERS", "ROM_IN_LUTS", "LEPTON_ECP5_DP16KD"}
+    assert set(core["parameters"]) == {"LUT_MULTIPLIERS", "ROM_IN_LUTS", "RESULT_QUEUE_BRAM", "LEPTON_ECP5_DP16KD"}
     assert core["parameters"]["LEPTON_ECP5_DP16KD"]["paramtype"] == "vlogdefine"
     for name, (arch, family, _) in SYNTH_TARGETS.items():
         assert targets[name]["flow_options"]["arch"] == arch
@@ -73,6 +73,7 @@ def test_core_file_is_capi2_of_the_ip_folder(ips: dict[str, Path]) -> None:
         defines = ["LEPTON_ECP5_DP16KD=true"] if family == "ecp5" else []
         assert targets[name].get("parameters", []) == family_parameters(family) + defines
     assert family_parameters("xc7") == ["LUT_MULTIPLIERS=0"] and family_parameters("ecp5") == []
+    assert family_parameters("ice40") == ["RESULT_QUEUE_BRAM=1"]
 
 
 @pytest.mark.parametrize("kind", KINDS)

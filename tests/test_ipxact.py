@@ -234,10 +234,12 @@ def test_model_lists_every_verilog_port(ips: dict[str, Path], kind: str) -> None
 @pytest.mark.parametrize("kind", KINDS)
 def test_model_parameters_are_the_verilog_parameters(ips: dict[str, Path], kind: str) -> None:
     _, defaults = yosys_ports(ips[kind] / "rtl")
-    assert set(defaults) == {"LUT_MULTIPLIERS", "ROM_IN_LUTS"}
+    assert set(defaults) == {"LUT_MULTIPLIERS", "ROM_IN_LUTS", "RESULT_QUEUE_BRAM"}
     component = read(ips[kind])
     expected = {name: str(XILINX_PARAMETERS.get(name, value)) for name, value in defaults.items()}
-    assert expected == {"LUT_MULTIPLIERS": "0", "ROM_IN_LUTS": str(defaults["ROM_IN_LUTS"])}
+    assert expected == {
+        "LUT_MULTIPLIERS": "0", "ROM_IN_LUTS": str(defaults["ROM_IN_LUTS"]), "RESULT_QUEUE_BRAM": "0"
+    }  # fmt: skip
     assert parameters(component) == expected  # the user parameters of the IP's customization
     model = component.get_model()
     instantiations = model.get_instantiations().get_componentInstantiation()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from lepton_hw.errors import UnsupportedLayerError
+from lepton_hw.ir.fixed import FixedType
 from lepton_hw.schedule import LayerChoice, ScheduleOptions, make_schedule, schedule_table
 from lepton_hw.testing.ir_cases import CASES
 
@@ -22,7 +23,9 @@ def test_rates_and_default_choices() -> None:
     assert (conv0.interval, conv0.arrivals) == (1, 12 * 12)  # every pixel of rows/cols 2..13
     assert (conv3.interval, conv3.arrivals) == (2, 4 * 4)  # pooled pixels come every other pixel
     assert (dense.interval, dense.arrivals, dense.positions) == (4, 2 * 2, 4)  # 2x2 positions of 4 channels
-    assert [p.impl for p in schedule.layers] == ["da", "da", "fold"]
+    # conv3's window holds for 2 clocks: its 4-bit inputs go through one graph in two 2-bit slices
+    assert [p.impl for p in schedule.layers] == ["da", "serial", "fold"]
+    assert conv3.fold == 2 and conv3.multipliers == 0
     assert dense.fold == 4 and dense.inputs == 4 and dense.multipliers == 1 * 3  # 4 values over 4 clocks, 3 outputs
     assert schedule.frame_clocks == 14 * 14
     table = schedule_table(schedule)
@@ -84,3 +87,50 @@ def test_the_cost_model_orders_the_choices() -> None:
     assert default.plan("dense7").cost < forced.plan("dense7").cost
     conv_fold = make_schedule(GRAPH, ScheduleOptions(layers={"conv3": LayerChoice(impl="fold", fold=2)}))
     assert default.plan("conv3").cost < conv_fold.plan("conv3").cost
+
+
+def test_bit_serial_layers_take_as_many_slices_as_their_input_is_held() -> None:
+    """The serial fold is the clocks a layer's input stays on its input: conv3's window changes with each
+    pooled pixel (every 2 clocks at one clock per pixel); at 3 clocks per pixel conv0's window is held 3
+    clocks, its 8-bit pixels cut into 3 slices of 3 bits (the top one padded)."""
+    cpp3 = make_schedule(GRAPH, ScheduleOptions(clocks_per_pixel=3))
+    assert [(p.impl, p.fold) for p in cpp3.layers[:2]] == [("serial", 3), ("serial", 4)]
+    # a fold that does not divide the bits takes the slices its bits need: 4 bits in 3 -> 2 slices of 2
+    forced = make_schedule(GRAPH, ScheduleOptions(layers={"conv3": LayerChoice("serial", 3)}))
+    assert (forced.plan("conv3").impl, forced.plan("conv3").fold, forced.plan("conv3").forced) == ("serial", 2, True)
+    # the serial graph is cheaper than the full-rate one in the model too (that is why it is chosen)
+    full = make_schedule(GRAPH, ScheduleOptions(layers={"conv3": LayerChoice(impl="da")}))
+    assert make_schedule(GRAPH).plan("conv3").cost < full.plan("conv3").cost
+    # kernel mac asks for DSP products: no shift-add graph, serial or not, is chosen
+    assert "serial" not in [p.impl for p in make_schedule(GRAPH, ScheduleOptions(kernel="mac")).layers]
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        (
+            ScheduleOptions(layers={"conv3": LayerChoice("serial", 4)}),
+            ["'conv3'", "holds its input 2 clock(s)", "fold 2..2"],
+        ),
+        (
+            ScheduleOptions(layers={"conv0": LayerChoice("serial", 2)}),
+            ["'conv0'", "holds its input 1 clock(s)", "another impl"],
+        ),
+        (ScheduleOptions(layers={"dense7": LayerChoice("serial", 2)}), ["'dense7'", "position by position"]),
+        (ScheduleOptions(layers={"conv3": LayerChoice("serial", 9)}), ["'conv3'", "fold 9", "accepted: fold 2..4"]),
+        (ScheduleOptions(kernel="mac", layers={"conv3": LayerChoice("serial")}), ["'conv3'", "hardware.kernel da"]),
+        (ScheduleOptions(frame=(28, 28), layers={"conv3": LayerChoice("serial")}), ["'conv3'", "hardware.frame"]),
+    ],
+)
+def test_a_serial_choice_that_cannot_work_is_refused_by_name(options: ScheduleOptions, words: list[str]) -> None:
+    with pytest.raises(UnsupportedLayerError) as err:
+        make_schedule(GRAPH, options)
+    assert all(word in str(err.value) for word in words), str(err.value)
+
+
+def test_bit_serial_needs_unsigned_inputs() -> None:
+    from lepton_hw.backends.rtl.serial import check_serial, slice_type
+
+    with pytest.raises(UnsupportedLayerError, match=r"'c'.*signed.*accepted: da, mac or fold"):
+        check_serial(FixedType(True, 8, 2), 2, "layer 'c'")
+    assert slice_type(FixedType(False, 8, 0), 3) == FixedType(False, 3, 3)  # ceil(8 / 3) bits, integers

@@ -41,6 +41,10 @@ DSP_MULTIPLIER_FAMILIES = ("xc7", "xcup")
 # clock to the data without it; see lepton_line_ram.v). The ROMs were in LUTs on ECP5 before, whose
 # shared read address then made the whole-frame core's longest path.
 FAMILY_DEFINES = {"ecp5": ("LEPTON_ECP5_DP16KD",)}
+# Families whose flip-flops are scarce: the result queue goes to block RAM (lepton_core's
+# RESULT_QUEUE_BRAM = 1). An iCE40 logic cell holds one LUT and one flip-flop, and a queued bit's
+# flip-flop, fed by no LUT of its own, takes a cell alone.
+QUEUE_BRAM_FAMILIES = ("ice40",)
 
 
 def core_parameters(family: str) -> list[str]:
@@ -48,6 +52,8 @@ def core_parameters(family: str) -> list[str]:
     commands = []
     if family in DSP_MULTIPLIER_FAMILIES:
         commands.append(f"chparam -set LUT_MULTIPLIERS 0 {TOP}")
+    if family in QUEUE_BRAM_FAMILIES:
+        commands.append(f"chparam -set RESULT_QUEUE_BRAM 1 {TOP}")
     return commands
 
 

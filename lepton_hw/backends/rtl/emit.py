@@ -31,6 +31,7 @@ import numpy as np
 from lepton_hw.backends.rtl.cmvm import Cmvm, Pipeline, build_cmvm, literal, signed_bits
 from lepton_hw.backends.rtl.fold import Fold, FoldTiles, build_fold
 from lepton_hw.backends.rtl.layout import CoreLayout, Tiling, window_schedule
+from lepton_hw.backends.rtl.serial import Serial, build_serial
 from lepton_hw.errors import UnsupportedLayerError
 from lepton_hw.ir.fixed import FixedType
 from lepton_hw.ir.graph import (
@@ -281,7 +282,7 @@ class Network:
     """The generated Verilog of a network: the top module and the multipliers it uses."""
 
     top: str
-    cmvms: tuple[Cmvm | Fold, ...]
+    cmvms: tuple[Cmvm | Fold | Serial, ...]
     layout: CoreLayout
     stages: dict[str, int]  # clocks from a layer's input to its registered output
     queue_depth: int  # results the core holds
@@ -291,7 +292,7 @@ def emit_network(
     graph: Graph, layout: CoreLayout, schedule: Schedule, clocks_per_pixel: int = 1, tiling: Tiling | None = None
 ) -> Network:  # fmt: skip
     m = Module(tiling=tiling)
-    cmvms: list[Cmvm | Fold] = []
+    cmvms: list[Cmvm | Fold | Serial] = []
     stages: dict[str, int] = {}
     levels = schedule.options.pipeline
     stream = _input_stream(m, graph, layout)
@@ -455,7 +456,7 @@ def _window(m: Module, base: str, node: Conv2D | MaxPool2D | AvgPool2D, stream: 
 
 
 def _conv(
-    m: Module, base: str, node: Conv2D, stream: Stream, plan: LayerPlan, levels: int, cmvms: list[Cmvm | Fold],
+    m: Module, base: str, node: Conv2D, stream: Stream, plan: LayerPlan, levels: int, cmvms: list[Cmvm | Fold | Serial],
     post: ReLU | Requantize | None = None,
 ) -> tuple[Stream, int]:  # fmt: skip
     kh, kw = node.kernel_size
@@ -485,7 +486,7 @@ def _conv(
 
 
 def _dense(
-    m: Module, base: str, node: Dense, stream: Stream, plan: LayerPlan, levels: int, cmvms: list[Cmvm | Fold],
+    m: Module, base: str, node: Dense, stream: Stream, plan: LayerPlan, levels: int, cmvms: list[Cmvm | Fold | Serial],
     post: ReLU | Requantize | None = None,
 ) -> tuple[Stream, int]:  # fmt: skip
     tiles = None
@@ -518,7 +519,7 @@ def cast_is_exact(node: Conv2D | Dense, in_type: FixedType) -> bool:
 
 def _affine(
     m: Module, base: str, node: Conv2D | Dense, valid: str, x: str, weight: np.ndarray, in_type: FixedType,
-    plan: LayerPlan, levels: int, cmvms: list[Cmvm | Fold], post: ReLU | Requantize | None = None,
+    plan: LayerPlan, levels: int, cmvms: list[Cmvm | Fold | Serial], post: ReLU | Requantize | None = None,
     tiles: FoldTiles | None = None,
 ) -> tuple[str, list[str], int]:  # fmt: skip
     """x @ weight + bias, cast to the node's type: the valid flag and one raw-bits wire per output, and
@@ -533,7 +534,7 @@ def _affine(
     if plan.impl == "fold":
         fold = build_fold(f"{base}_fold", weight, in_type, plan.inputs, plan.fold, plan.positions, levels, tiles)
         cmvms.append(fold)
-        multiply: Cmvm | Fold = fold
+        multiply: Cmvm | Fold | Serial = fold
         y_valid = m.name(f"{base}_y_valid")
         m.add(
             f"    wire {y_valid};",
@@ -544,6 +545,18 @@ def _affine(
             f"        .out_valid({y_valid}), .out_data({y}));",
         )
         clocks = plan.fold - 1 + fold.latency
+    elif plan.impl == "serial":
+        serial = build_serial(f"{base}_serial", weight, in_type, plan.fold, levels)
+        cmvms.append(serial)
+        multiply = serial
+        y_valid = m.name(f"{base}_y_valid")
+        m.add(
+            f"    wire {y_valid};",
+            f"    wire [{serial.n_out * serial.out_width - 1}:0] {y};",
+            f"    {serial.name} {base}_mul (.clk(clk), .rst(rst), .in_valid({valid}), .in_data({x}),",
+            f"        .out_valid({y_valid}), .out_data({y}));",
+        )
+        clocks = serial.fold - 1 + serial.latency
     else:
         cmvm = build_cmvm(f"{base}_cmvm", weight, in_type, plan.impl, levels)
         cmvms.append(cmvm)
@@ -882,7 +895,7 @@ def _top_module(
     // verilator lint_on UNUSEDSIGNAL
 
     lepton_result #(.BEATS({layout.n_outputs + 1}), .DEPTH({queue_depth}), .CW({result_widths[0]}),
-        .VW({result_widths[1]})) result (
+        .VW({result_widths[1]}), .BRAM(RESULT_QUEUE_BRAM)) result (
         .clk(clk), .rst(rst), .frame_start(frame_start), .frame_end(frame_end), .frame_bad(frame_bad),
         .res_valid(res_valid), .res_data(res_data), .sof_ok(sof_ok), .m_tdata(m_axis_tdata),
         .m_tlast(m_axis_tlast), .m_tvalid(m_axis_tvalid), .m_tready(m_axis_tready), .frame_count(frame_count));
@@ -912,9 +925,12 @@ def _module_open(layout: CoreLayout, tiled: bool) -> str:
     // Folded layers' multipliers: 1 = shift-and-add in LUTs, 0 = `*` for DSP blocks (lepton_hw's
     // synthesis sets 0 for Xilinx, whose DSPs are fast). The same products either way.
     // Folded layers' weight ROMs: 0 = block RAM, 1 = LUTs (set for ECP5, whose block RAM reads are slow).
+    // The result queue: 0 = flip-flops, 1 = block RAM (lepton_hw's synthesis sets 1 for iCE40, where a
+    // stored bit in a flip-flop takes a logic cell).
     // verilator lint_off UNUSEDPARAM
     parameter integer LUT_MULTIPLIERS = 1,
-    parameter integer ROM_IN_LUTS = 0
+    parameter integer ROM_IN_LUTS = 0,
+    parameter integer RESULT_QUEUE_BRAM = 0
     // verilator lint_on UNUSEDPARAM
 ) (
     input wire aclk,

@@ -29,6 +29,7 @@ from lepton_hw.backends.rtl.regmap import c_header, register_map
 from lepton_hw.backends.rtl.regmap import markdown as regmap_markdown
 from lepton_hw.backends.rtl.regmap import to_json as regmap_json
 from lepton_hw.backends.rtl.regmap import verilog as regmap_verilog
+from lepton_hw.backends.rtl.serial import Serial
 from lepton_hw.boards import Board
 from lepton_hw.errors import UnsupportedLayerError
 from lepton_hw.fsutil import atomic_output_dir
@@ -127,7 +128,10 @@ def build_rtl(
         "pixel_clock_mhz": options.pixel_clock_mhz,
         "pipeline": options.pipeline,
         "sources": sources,
-        "layers": {c.name.removesuffix("_cmvm").removesuffix("_fold"): _multiply_entry(c) for c in network.cmvms},
+        "layers": {
+            c.name.removesuffix("_cmvm").removesuffix("_fold").removesuffix("_serial"): _multiply_entry(c)
+            for c in network.cmvms
+        },
         "schedule": {
             **schedule.to_dict(),
             "stages": network.stages,
@@ -149,6 +153,11 @@ def build_rtl(
 
 
 def _multiply_entry(multiply: Any) -> dict[str, Any]:
+    if isinstance(multiply, Serial):
+        return {
+            "inputs": multiply.n_in, "outputs": multiply.n_out, "kernel": "serial", "fold": multiply.fold,
+            "slice_bits": multiply.slice_bits, "adders": multiply.adders, "latency": multiply.latency,
+        }  # fmt: skip
     if isinstance(multiply, Fold):
         return {
             "inputs": multiply.n_in, "outputs": multiply.n_out, "kernel": "fold", "fold": multiply.fold,

@@ -1,5 +1,6 @@
 """The camera core under stress (Verilator): back-to-back frames, random backpressure on both
-streams, a stalled output, a reset in mid-frame and malformed frames.
+streams, a stalled output, a reset in mid-frame and malformed frames; with the result queue in
+flip-flops (the default) and in block RAM (iCE40).
 
 The network is lepton_hw/testing/ir_cases.py's "odd_frame_k5_same" (10x12 frames, a 5x5 same
 convolution whose last outputs overlap the next frame, 3x3 pooling with partial windows, dense):
@@ -8,6 +9,7 @@ it exercises every part of the streaming schedule. Every packet is compared with
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +27,17 @@ GRAPH = CASES["odd_frame_k5_same"]
 H, W = GRAPH.input.shape[:2]
 
 
-@pytest.fixture(scope="module")
-def project() -> RtlProject:
-    return build_rtl(GRAPH, kernel="da")
+@pytest.fixture(scope="module", params=["queue_in_flip_flops", "queue_in_block_ram"])
+def project(request: pytest.FixtureRequest) -> RtlProject:
+    """The core as built, and with its result queue in block RAM (RESULT_QUEUE_BRAM = 1, as lepton_hw's
+    iCE40 synthesis sets it): the queue is what backpressure, stalls and dropped frames exercise."""
+    built = build_rtl(GRAPH, kernel="da")
+    if request.param == "queue_in_flip_flops":
+        return built
+    top = built.files["lepton_core.v"]
+    assert "parameter integer RESULT_QUEUE_BRAM = 0" in top
+    top = top.replace("parameter integer RESULT_QUEUE_BRAM = 0", "parameter integer RESULT_QUEUE_BRAM = 1")
+    return dataclasses.replace(built, files={**built.files, "lepton_core.v": top})
 
 
 def frames(n: int, seed: int) -> np.ndarray:
