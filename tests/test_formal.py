@@ -24,6 +24,7 @@ def test_the_proof_passes(proof: Proof, task: str) -> None:
 FRAMER = next(p for p in PROOFS if p.top == "lepton_framer")
 FRAMER_CPP2 = next(p for p in PROOFS if p.top == "lepton_framer" and p.parameters["CPP"] == 2)
 RESULT = next(p for p in PROOFS if p.top == "lepton_result")
+RESULT_BRAM = next(p for p in PROOFS if p.top == "lepton_result" and p.parameters["BRAM"] == 1)
 BROKEN = [
     (  # a result beat dropped when tready falls: the last beat retires the head without a handshake
         RESULT,
@@ -41,6 +42,18 @@ BROKEN = [
         RESULT,
         "assign m_tvalid = head_ready && !head_bad;",
         "assign m_tvalid = head_ready;",
+        "result_props.vh",
+    ),
+    (  # block RAM: the head read at the current head's address, so a retired head stays one clock
+        RESULT_BRAM,
+        "head_q <= results[res_rd_n];",
+        "head_q <= results[res_rd];",
+        "result_props.vh",
+    ),
+    (  # block RAM: a result offered in the clock after its write, when the read still returned the old word
+        RESULT_BRAM,
+        "wire res_ready_n = (BRAM != 0) ? (res_readable != {NW{1'b0}})",
+        "wire res_ready_n = (BRAM != 0) ? (res_count_n != {NW{1'b0}})",
         "result_props.vh",
     ),
     (  # s_tready low on every line's last pixel inside a frame

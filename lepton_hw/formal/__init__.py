@@ -72,9 +72,10 @@ def _framer(h: int, w: int, cpp: int) -> Proof:
     return Proof(f"framer H={h} W={w} CPP={cpp}", "lepton_framer.v", "framer_props.vh", "lepton_framer", params, 8)
 
 
-def _result(beats: int, cw: int, vw: int) -> Proof:
-    params = {"BEATS": beats, "DEPTH": 2, "CW": cw, "VW": vw}
-    return Proof(f"result queue BEATS={beats} VW={vw}", "lepton_result.v", "result_props.vh", "lepton_result", params)
+def _result(beats: int, cw: int, vw: int, bram: int = 0) -> Proof:
+    params = {"BEATS": beats, "DEPTH": 2, "CW": cw, "VW": vw, "BRAM": bram}
+    name = f"result queue BEATS={beats} VW={vw}" + (" BRAM" if bram else "")
+    return Proof(name, "lepton_result.v", "result_props.vh", "lepton_result", params)
 
 
 PROOFS = (
@@ -86,6 +87,8 @@ PROOFS = (
     _result(3, 2, 3),
     _result(1, 2, 3),
     _result(4, 2, 32),
+    _result(3, 2, 3, bram=1),
+    _result(1, 2, 3, bram=1),
 )
 
 

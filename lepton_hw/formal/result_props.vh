@@ -120,6 +120,22 @@
     always @(*) if (f_past && !rst) assert (f_wait <= (DEPTH + 1) * (BEATS + 2));
 
     // ---- the state behind them (for the induction; the queue proofs use DEPTH = 2)
+    // the stored words, from whichever storage the BRAM parameter chose
+    wire [RW-1:0] f_word [0:DEPTH-1];
+    genvar f_i;
+    generate
+        for (f_i = 0; f_i < DEPTH; f_i = f_i + 1) begin : f_words
+            if (BRAM != 0) begin : f_bram
+                assign f_word[f_i] = g_bram.results[f_i];
+            end else begin : f_regs
+                assign f_word[f_i] = g_regs.results[f_i];
+            end
+        end
+    endgenerate
+    // the head register holds a written word: flip-flops, read through, always once one is queued;
+    // block RAM, read in the clock before, once a word was written before that clock and not retired
+    reg f_head_read = 1'b0;
+    always @(posedge clk) f_head_read <= !rst && ((BRAM != 0) ? res_readable != 0 : res_count_n != 0);
     wire [QW-1:0] f_end_second = next_index(end_rd);
     wire [NW-1:0] f_good_queued = (end_count >= 1 && !bad_flags[end_rd]) + (end_count >= 2 && !bad_flags[f_end_second]);
     wire [FW-1:0] f_unended = f_started - f_ended, f_unresulted = f_started - f_results;
@@ -133,7 +149,9 @@
             assert (outstanding - end_count == f_started - f_ended);
             assert (outstanding - res_count == f_started - f_results);
             assert (end_wr == end_rd + end_count[QW-1:0] && res_wr == res_rd + res_count[QW-1:0]);
-            assert (head_ready == (res_count != 0 && end_count != 0));
+            // block RAM: a result is the head from the second clock after its write (f_head_read)
+            assert (head_ready == (f_head_read && end_count != 0));
+            if (f_head_read) assert (res_count != 0 && head == f_word[res_rd]);
             if (end_count != 0) assert (head_bad == bad_flags[end_rd]);
             assert (head_last == (beat == BEATS - 1) && beat < BEATS && f_beat == beat);
             if (!(head_ready && !head_bad)) assert (beat == 0);
@@ -150,7 +168,7 @@
                 assert (f_res_seen == (f_unresulted <= f_after));
                 if (!f_res_seen) assert (f_results_before == f_unresulted - f_after - 1'b1);
                 if (f_end_seen) assert (f_end_pos < end_count && bad_flags[end_rd + f_end_pos[QW-1:0]] == f_bad);
-                if (f_res_seen) assert (f_res_pos < res_count && results[res_rd + f_res_pos[QW-1:0]] == f_data);
+                if (f_res_seen) assert (f_res_pos < res_count && f_word[res_rd + f_res_pos[QW-1:0]] == f_data);
             end
         end
 
