@@ -19,7 +19,9 @@ each weighted layer's implementation by its modelled cost at that rate:
   the (unsigned) inputs, a slice a clock into accumulators (``backends.rtl.serial``). The graph is
   the weights' own, so it keeps da4ml's zero-skipping and sharing, and its adders are narrower; it
   pays for the slice multiplexers and the accumulators, and needs the input held for ``fold``
-  clocks (a window holds it while its next element has not arrived).
+  clocks (a window holds it while its next element has not arrived). Chosen by cost at pipeline 0
+  (the smallest core); at higher pipelines only where the config forces it, because its slice select
+  fans out to every input bit and costs clock rate.
 
 A dense layer after a feature map (through Flatten) accumulates as the map's positions arrive:
 no frame-wide shift register. ``pipeline`` sets the adder levels between pipeline registers
@@ -343,7 +345,10 @@ def _choose(
         candidates = [options.kernel] + (["fold"] if fold_at > 1 or positions > 1 else [])
         if tiled and positions > 1:
             candidates = ["fold"]
-        serial_folds = range(2, serial_max + 1) if options.kernel == "da" and forced.fold is None else range(0)
+        # chosen by cost only for the smallest core (pipeline 0): the slice multiplexers' select fans out to
+        # every input bit, which cost the camera example's core 8% of its ECP5 Fmax at pipeline 1 (README)
+        auto_serial = options.kernel == "da" and forced.fold is None and options.pipeline == 0
+        serial_folds = range(2, serial_max + 1) if auto_serial else range(0)
         for f in serial_folds:
             costs[f"serial{f}"] = _serial_cost(weight, in_type, f)
             candidates.append(f"serial{f}")

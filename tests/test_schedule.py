@@ -23,9 +23,9 @@ def test_rates_and_default_choices() -> None:
     assert (conv0.interval, conv0.arrivals) == (1, 12 * 12)  # every pixel of rows/cols 2..13
     assert (conv3.interval, conv3.arrivals) == (2, 4 * 4)  # pooled pixels come every other pixel
     assert (dense.interval, dense.arrivals, dense.positions) == (4, 2 * 2, 4)  # 2x2 positions of 4 channels
-    # conv3's window holds for 2 clocks: its 4-bit inputs go through one graph in two 2-bit slices
-    assert [p.impl for p in schedule.layers] == ["da", "serial", "fold"]
-    assert conv3.fold == 2 and conv3.multipliers == 0
+    # at the default pipeline 1 the convolutions are full-rate graphs (serial only at pipeline 0 or forced)
+    assert [p.impl for p in schedule.layers] == ["da", "da", "fold"]
+    assert conv3.fold == 1 and conv3.multipliers == 0
     assert dense.fold == 4 and dense.inputs == 4 and dense.multipliers == 1 * 3  # 4 values over 4 clocks, 3 outputs
     assert schedule.frame_clocks == 14 * 14
     table = schedule_table(schedule)
@@ -92,17 +92,21 @@ def test_the_cost_model_orders_the_choices() -> None:
 def test_bit_serial_layers_take_as_many_slices_as_their_input_is_held() -> None:
     """The serial fold is the clocks a layer's input stays on its input: conv3's window changes with each
     pooled pixel (every 2 clocks at one clock per pixel); at 3 clocks per pixel conv0's window is held 3
-    clocks, its 8-bit pixels cut into 3 slices of 3 bits (the top one padded)."""
-    cpp3 = make_schedule(GRAPH, ScheduleOptions(clocks_per_pixel=3))
+    clocks, its 8-bit pixels cut into 3 slices of 3 bits (the top one padded). Chosen by cost at pipeline 0."""
+    smallest = make_schedule(GRAPH, ScheduleOptions(pipeline=0))
+    assert [p.impl for p in smallest.layers] == ["da", "serial", "fold"]
+    assert smallest.plan("conv3").fold == 2 and smallest.plan("conv3").multipliers == 0
+    cpp3 = make_schedule(GRAPH, ScheduleOptions(clocks_per_pixel=3, pipeline=0))
     assert [(p.impl, p.fold) for p in cpp3.layers[:2]] == [("serial", 3), ("serial", 4)]
     # a fold that does not divide the bits takes the slices its bits need: 4 bits in 3 -> 2 slices of 2
     forced = make_schedule(GRAPH, ScheduleOptions(layers={"conv3": LayerChoice("serial", 3)}))
     assert (forced.plan("conv3").impl, forced.plan("conv3").fold, forced.plan("conv3").forced) == ("serial", 2, True)
     # the serial graph is cheaper than the full-rate one in the model too (that is why it is chosen)
-    full = make_schedule(GRAPH, ScheduleOptions(layers={"conv3": LayerChoice(impl="da")}))
-    assert make_schedule(GRAPH).plan("conv3").cost < full.plan("conv3").cost
+    full = make_schedule(GRAPH, ScheduleOptions(pipeline=0, layers={"conv3": LayerChoice(impl="da")}))
+    assert smallest.plan("conv3").cost < full.plan("conv3").cost
     # kernel mac asks for DSP products: no shift-add graph, serial or not, is chosen
-    assert "serial" not in [p.impl for p in make_schedule(GRAPH, ScheduleOptions(kernel="mac")).layers]
+    mac = make_schedule(GRAPH, ScheduleOptions(kernel="mac", pipeline=0))
+    assert "serial" not in [p.impl for p in mac.layers]
 
 
 @pytest.mark.parametrize(

@@ -39,11 +39,9 @@ def test_camera_example_core(camera_example: Path, capsys: pytest.CaptureFixture
     assert "bit-exact: 16 of 16 packets" in out
     report = json.loads((rtl / "sim_report.json").read_text())
     assert report["frames"] == 16 and report["simulator"] == "verilator"
-    # the default schedule: conv1 full rate; conv2, fed every other clock after the pooling, bit-serial in
-    # 2 slices; the dense layer folded 4x (fed every 4 pixels)
-    rows = {line.split()[0]: line.split()[1:4] for line in out.splitlines() if line.startswith(("conv", "logits"))}
-    assert rows == {"conv1": ["da", "1", "1"], "conv2": ["serial", "2", "2"], "logits": ["fold", "4", "4"]}, out
-    assert [core_schedule(rtl)[name]["impl"] for name in ("conv1", "conv2", "logits")] == ["da", "serial", "fold"]
+    # the default schedule: the convolutions full rate, the dense layer folded 4x (fed every 4 pixels)
+    assert "logits  fold  4     4 clk" in out, out
+    assert core_schedule(rtl)["logits"]["impl"] == "fold"
     # one pixel per clock back to back, never a stall of the camera, the result soon after the frame
     assert report["cycles_per_frame"] == 32 * 32 and report["cycles_per_frame_max"] == 32 * 32
     assert report["input_stall_cycles"] == 0

@@ -3,8 +3,8 @@
 One small network of the camera example's shape (ir_cases.pool_pool_dense: conv, relu, pool twice,
 then a dense layer) built with every kind of choice the schedule makes: pipeline depths 0-3, the
 dense layer folded (the default) or a full-rate graph on the collected map, a convolution forced to
-a folded MAC, to a full-rate graph or to bit slices that do not divide its input's bits (the default
-schedule makes the second convolution bit-serial, and at 4 clocks per pixel the first too), one and
+a folded MAC, to a full-rate graph or to bit slices that do not divide its input's bits (at pipeline 0
+the schedule makes the second convolution bit-serial, and at 4 clocks per pixel the first too), one and
 several clocks per pixel, and the folded multipliers in LUTs or as `*` for DSP blocks. Each core runs
 in Icarus on frames sent back to back: packets equal, a frame every H x W x clocks_per_pixel clocks,
 and with one clock per pixel no stall of the camera.
@@ -36,7 +36,7 @@ SCHEDULES = {
     "dense_fold2": ScheduleOptions(layers={"dense7": LayerChoice(fold=2)}),
     "conv_folded_cpp2": ScheduleOptions(clocks_per_pixel=2, layers={"conv3": LayerChoice(impl="fold", fold=4)}),
     "cpp3": ScheduleOptions(clocks_per_pixel=3),
-    "conv_full_rate_da": ScheduleOptions(layers={"conv3": LayerChoice(impl="da")}),
+    "conv_full_rate_da_pipeline0": ScheduleOptions(pipeline=0, layers={"conv3": LayerChoice(impl="da")}),
     "conv_serial_uneven_slices": ScheduleOptions(layers={"conv3": LayerChoice(impl="serial", fold=3)}),
     "cpp4_serial_pipeline0": ScheduleOptions(clocks_per_pixel=4, pipeline=0),
 }
