@@ -66,6 +66,7 @@ class Stream:
     count: int  # values per beat: channels (map) or vector length
     type: FixedType
     frame: tuple[int, int] | None  # (H, W) of a map stream; None for a vector
+    held: bool = False  # data holds from one valid to the next (a register loaded on valid)
 
     def element(self, i: int) -> str:
         w = self.type.width
@@ -328,7 +329,7 @@ def emit_network(
         elif isinstance(node, Flatten):
             if isinstance(following, Dense) and not needs_collect(schedule.plan(following.name)):
                 m.add("    // the map goes on position by position: the next layer accumulates it as it arrives")
-                stream = Stream(stream.valid, stream.data, stream.count, node.type, stream.frame)
+                stream = Stream(stream.valid, stream.data, stream.count, node.type, stream.frame, stream.held)
                 clocks = 0
             else:
                 stream, clocks = _collect(m, base, stream), 1
@@ -382,18 +383,25 @@ def _input_stream(m: Module, graph: Graph, layout: CoreLayout) -> Stream:
 
 
 def _register(m: Module, base: str, valid_in: str, values: list[str], t: FixedType, frame) -> Stream:
-    """Register a stage's output values (each ``t.width`` raw bits) and its valid."""
+    """Register a stage's output values (each ``t.width`` raw bits) and its valid.
+
+    A feature map's elements are read only on their valid (by a window, a folded layer, a collecting
+    shift register), so their register loads every clock: no enable, whose fan-out to every data bit
+    was the ECP5 core's critical net. A vector (or a 1x1 map) keeps its enable: a bit-serial layer
+    reads it for several clocks after its valid."""
     valid, data = m.name(f"{base}_valid"), m.name(f"{base}_data")
     width = len(values) * t.width
+    hold = frame is None or tuple(frame) == (1, 1)
+    load = f"if ({valid_in}) " if hold else ""
     m.add(
         f"    reg {valid};",
         f"    reg [{width - 1}:0] {data};",
         "    always @(posedge clk) begin",
         f"        {valid} <= rst ? 1'b0 : {valid_in};",
-        f"        if ({valid_in}) {data} <= {{{', '.join(reversed(values))}}};",
+        f"        {load}{data} <= {{{', '.join(reversed(values))}}};",
         "    end",
     )
-    return Stream(valid, data, len(values), t, frame)
+    return Stream(valid, data, len(values), t, frame, held=hold)
 
 
 def _elements(m: Module, base: str, stream: Stream, pipe: Pipeline) -> list[str]:
@@ -641,9 +649,50 @@ def _elementwise(m: Module, base: str, node: ReLU | Requantize, stream: Stream, 
     return _register(m, base, valid, values, node.type, stream.frame), pipe.last_stage(values) + 1
 
 
+def _streaming_max_pool(node: MaxPool2D, frame: tuple[int, int], tiling: Tiling | None) -> bool:
+    """A max pooling lepton_maxpool computes as the elements arrive: windows side by side (strides =
+    pool size), none reaching outside the frame, on a frame that is one model input (not tiles)."""
+    if tiling is not None or tuple(node.strides) != tuple(node.pool_size):
+        return False
+    (h, w), (kh, kw) = frame, node.pool_size
+    sched = window_schedule(node, frame)
+    inside = sched.pad_top == 0 and sched.pad_left == 0 and (sched.out_height, sched.out_width) == (h // kh, w // kw)
+    return inside and kh * kw > 1
+
+
+def _max_pool_stream(m: Module, base: str, node: MaxPool2D, stream: Stream) -> tuple[str, str]:
+    """Instantiate lepton_maxpool; returns its valid and data (the maxima, in the input's type)."""
+    assert stream.frame is not None
+    (h, w), (kh, kw) = stream.frame, node.pool_size
+    t, c = stream.type, stream.count
+    valid, data = m.name(f"{base}_max_valid"), m.name(f"{base}_max")
+    m.add(
+        f"    wire {valid};",
+        f"    wire [{c * t.width - 1}:0] {data};",
+        f"    lepton_maxpool #(.H({h}), .W({w}), .C({c}), .B({t.width}), .SIGNED({int(t.signed)}), .KH({kh}), "
+        f".KW({kw}), .OH({h // kh}), .OW({w // kw})) {base}_pool (",
+        f"        .clk(clk), .rst(rst), .in_valid({stream.valid}), .in_data({stream.data}),",
+        f"        .out_valid({valid}), .out_data({data}));",
+    )
+    return valid, data
+
+
 def _pool(m: Module, base: str, node: MaxPool2D | AvgPool2D, stream: Stream, levels: int) -> tuple[Stream, int]:
     assert stream.frame is not None
     ph, pw = node.pool_size
+    if isinstance(node, MaxPool2D) and _streaming_max_pool(node, stream.frame, m.tiling):
+        valid, data = _max_pool_stream(m, base, node, stream)
+        maxima = Stream(valid, data, stream.count, stream.type, (node.shape[0], node.shape[1]))
+        pipe = m.pipeline(levels)
+        t, sw = stream.type, storage_bits(stream.type)
+        values = []
+        for ch in range(stream.count):
+            v = m.name(f"{base}_max{ch}")
+            m.add(f"    wire signed [{sw - 1}:0] {v} = {value_of(maxima.element(ch), t, sw)};")
+            values.append(emit_cast(m, f"{base}_o{ch}", pipe.define(v, sw, 0), sw, t.frac, node.type, pipe))
+        valid, values = m.finish(base, pipe, valid, values)
+        out = _register(m, base, valid, values, node.type, (node.shape[0], node.shape[1]))
+        return out, pipe.last_stage(values) + 1
     valid, win, rows, cols = _window(m, base, node, stream)
     t, c = stream.type, stream.count
     ew = c * t.width
@@ -842,16 +891,33 @@ def _result(m: Module, stream: Stream, layout: CoreLayout, levels: int) -> int:
             merged.append(pairs[-1])
         pairs = merged
     best_v, best_i = pairs[0]
-    valid, values = m.finish("result", pipe, stream.valid, [best_i, *logits])
-    best_i, logits = values[0], values[1:]
-    m.add(
-        "    reg res_valid;",
-        f"    reg [{iw + n * sw - 1}:0] res_data;  // class index, then the logits (compact: see lepton_result)",
-        "    always @(posedge clk) begin",
-        f"        res_valid <= rst ? 1'b0 : {valid};",
-        f"        if ({valid}) res_data <= {{{', '.join(reversed(logits))}, {best_i}}};",
-        "    end",
-    )
+    # A frame's logits hold in their layer's register until the next frame's, H x W clocks later at least:
+    # lepton_result reads them there when the argmax is done before then (a copy in res_data was a
+    # flip-flop per bit, each a logic cell of its own on iCE40).
+    if stream.held and m.tiling is None and layout.height * layout.width >= pipe.last_stage([best_i]) + 2:
+        valid, (best_i,) = m.finish("result", pipe, stream.valid, [best_i])
+        index = m.name("res_index")
+        m.add(
+            "    reg res_valid;",
+            f"    reg [{iw - 1}:0] {index};",
+            "    always @(posedge clk) begin",
+            f"        res_valid <= rst ? 1'b0 : {valid};",
+            f"        if ({valid}) {index} <= {best_i};",
+            "    end",
+            f"    wire [{iw + n * sw - 1}:0] res_data = {{{', '.join(reversed(logits))}, {index}}};  "
+            "// class index, then the logits (compact: see lepton_result)",
+        )
+    else:
+        valid, values = m.finish("result", pipe, stream.valid, [best_i, *logits])
+        best_i, logits = values[0], values[1:]
+        m.add(
+            "    reg res_valid;",
+            f"    reg [{iw + n * sw - 1}:0] res_data;  // class index, then the logits (compact: see lepton_result)",
+            "    always @(posedge clk) begin",
+            f"        res_valid <= rst ? 1'b0 : {valid};",
+            f"        if ({valid}) res_data <= {{{', '.join(reversed(logits))}, {best_i}}};",
+            "    end",
+        )
     if n == 1:
         m.add(f"    wire {m.name('unused_best')} = ^{best_v};")
     return pipe.last_stage([best_i]) + 1

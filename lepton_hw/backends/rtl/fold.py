@@ -112,7 +112,7 @@ def build_fold(
         f"    output wire [{n * yw - 1}:0] out_data",
         ");",
         "    // verilator lint_off UNUSEDSIGNAL",
-        *_rom_lines(words, depth, rom_width, aw),
+        *_rom_lines(words, depth, rom_width, aw, pipeline),
         "",
         "    // ---- chunk sequencing: chunk 0 in the clock the input arrives, then 1..F-1",
     ]
@@ -355,18 +355,35 @@ def _tile_position_lines(aw: int, fw: int, fold: int, tiles: FoldTiles) -> list[
 DP16KD_ROWS, DP16KD_BITS = 1024, 18  # an ECP5 block RAM at x18, the one shape a weight ROM takes on it
 
 
-def _rom_lines(words: list[int], depth: int, width: int, aw: int) -> list[str]:
-    """The weight ROM, read in two registered steps: the RAM's register, then an output register (``w2``)."""
+def _rom_lines(words: list[int], depth: int, width: int, aw: int, pipeline: int = 1) -> list[str]:
+    """The weight ROM, read in two registered steps: the RAM's register, then an output register (``w2``).
+
+    At pipeline 0 the second step registers the address instead of the word, with the same timing: the
+    word's register, fed by no logic, took a logic cell per bit on iCE40; its address is a few bits."""
     digits = -(-width // 4)
     init = [f"                rom[{a}] = {width}'h{word:0{digits}x};" for a, word in enumerate(words)]
 
     def memory(style: str) -> list[str]:
-        return [
+        head = [
             f'            (* ram_style = "{style}" *) reg [{width - 1}:0] rom [0:{depth - 1}];',
-            f"            reg [{width - 1}:0] w1_q, w2_q;",
             "            initial begin",
             *init,
             "            end",
+        ]
+        if pipeline == 0:
+            return [
+                *head,
+                f"            reg [{aw - 1}:0] address_q;",
+                f"            reg [{width - 1}:0] w_q;",
+                "            always @(posedge clk) begin",
+                "                address_q <= address;",
+                "                w_q <= rom[address_q];",
+                "            end",
+                "            assign w2 = w_q;",
+            ]
+        return [
+            *head,
+            f"            reg [{width - 1}:0] w1_q, w2_q;",
             "            always @(posedge clk) begin",
             "                w1_q <= rom[address];",
             "                w2_q <= w1_q;",

@@ -5,7 +5,7 @@ folder atomically. Layout of ``DIR/rtl/``::
 
     lepton_core.v      the top module (generated)
     <layer>_cmvm.v     each layer's constant-matrix multiply (generated: da4ml adders or plain multiplies)
-    lepton_window.v, lepton_framer.v, lepton_result.v   lepton_hw's fixed building blocks
+    lepton_window.v, lepton_maxpool.v, lepton_framer.v, lepton_result.v   lepton_hw's fixed building blocks
     files.f            the sources in compile order
     core.json          the core's interface and figures (DESIGN.md)
     README.md          ports and timing
@@ -37,7 +37,7 @@ from lepton_hw.ir.graph import Graph
 from lepton_hw.schedule import Schedule, ScheduleOptions, make_schedule, schedule_table
 
 TOP = "lepton_core"
-LIBRARY = ("lepton_window.v", "lepton_framer.v", "lepton_result.v")
+LIBRARY = ("lepton_window.v", "lepton_maxpool.v", "lepton_framer.v", "lepton_result.v")
 TILED_LIBRARY = ("lepton_line_ram.v", "lepton_tile_window.v", "lepton_tile_framer.v", "lepton_tile_result.v")
 # Verilog macros the sources may test (lepton_hw's synthesis defines them per family: estimate/synth.py)
 VERILOG_MACROS = {

@@ -218,14 +218,17 @@ module lepton_window #(
                         sc_inc <= (sc_inc == W[AW-1:0] - 1'b1) ? {AW{1'b0}} : sc_inc + 1'b1;
                     end
                 end
+                // sc != sc_inc (W > 1): no read needs the word written in its clock, which no_rw_check
+                // tells Yosys (else, on iCE40, it delays the write and bypasses the read through
+                // registers as wide as the line: a third of the 8-filter core's lone flip-flops).
                 if (W > 64) begin : g_block
-                    (* ram_style = "block" *) reg [LW-1:0] mem [0:W-1];
+                    (* ram_style = "block", no_rw_check *) reg [LW-1:0] mem [0:W-1];
                     always @(posedge clk) begin
                         if (slot) mem[sc] <= wr;
                         if (slot) rd <= mem[sc_inc];
                     end
                 end else begin : g_any
-                    reg [LW-1:0] mem [0:W-1];
+                    (* no_rw_check *) reg [LW-1:0] mem [0:W-1];
                     always @(posedge clk) begin
                         if (slot) mem[sc] <= wr;
                         if (slot) rd <= mem[sc_inc];
