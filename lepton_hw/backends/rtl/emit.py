@@ -860,15 +860,21 @@ def _result(m: Module, stream: Stream, layout: CoreLayout, levels: int) -> int:
     sw = storage_bits(t)
     n = stream.count
     iw = max((n - 1).bit_length(), 1)
-    pipe = m.pipeline(levels)
-    logits, pairs = [], []
+    logits, indices = [], []
     for i in range(n):
-        v = m.name(f"logit{i}")
-        m.add(f"    wire signed [{sw - 1}:0] {v} = {value_of(stream.element(i), t, sw)};")
-        logits.append(pipe.define(v, sw, 0))
-        index = m.name(f"index{i}")
-        m.add(f"    wire [{iw - 1}:0] {index} = {iw}'d{i};")
-        pairs.append((v, pipe.define(index, iw, 0)))
+        v, index = m.name(f"logit{i}"), m.name(f"index{i}")
+        m.add(
+            f"    wire signed [{sw - 1}:0] {v} = {value_of(stream.element(i), t, sw)};",
+            f"    wire [{iw - 1}:0] {index} = {iw}'d{i};",
+        )
+        logits.append(v)
+        indices.append(index)
+    tree_levels = (n - 1).bit_length()
+    # A frame's logits hold in their layer's register until the next frame's, H x W clocks later at least.
+    if stream.held and m.tiling is None and layout.height * layout.width >= tree_levels + 2:
+        return _held_argmax(m, stream.valid, logits, indices, sw, iw)
+    pipe = m.pipeline(levels)
+    pairs = [(pipe.define(v, sw, 0), pipe.define(i, iw, 0)) for v, i in zip(logits, indices, strict=True)]
     k = 0
     while len(pairs) > 1:
         merged = []
@@ -891,36 +897,65 @@ def _result(m: Module, stream: Stream, layout: CoreLayout, levels: int) -> int:
             merged.append(pairs[-1])
         pairs = merged
     best_v, best_i = pairs[0]
-    # A frame's logits hold in their layer's register until the next frame's, H x W clocks later at least:
-    # lepton_result reads them there when the argmax is done before then (a copy in res_data was a
-    # flip-flop per bit, each a logic cell of its own on iCE40).
-    if stream.held and m.tiling is None and layout.height * layout.width >= pipe.last_stage([best_i]) + 2:
-        valid, (best_i,) = m.finish("result", pipe, stream.valid, [best_i])
-        index = m.name("res_index")
-        m.add(
-            "    reg res_valid;",
-            f"    reg [{iw - 1}:0] {index};",
-            "    always @(posedge clk) begin",
-            f"        res_valid <= rst ? 1'b0 : {valid};",
-            f"        if ({valid}) {index} <= {best_i};",
-            "    end",
-            f"    wire [{iw + n * sw - 1}:0] res_data = {{{', '.join(reversed(logits))}, {index}}};  "
-            "// class index, then the logits (compact: see lepton_result)",
-        )
-    else:
-        valid, values = m.finish("result", pipe, stream.valid, [best_i, *logits])
-        best_i, logits = values[0], values[1:]
-        m.add(
-            "    reg res_valid;",
-            f"    reg [{iw + n * sw - 1}:0] res_data;  // class index, then the logits (compact: see lepton_result)",
-            "    always @(posedge clk) begin",
-            f"        res_valid <= rst ? 1'b0 : {valid};",
-            f"        if ({valid}) res_data <= {{{', '.join(reversed(logits))}, {best_i}}};",
-            "    end",
-        )
+    valid, values = m.finish("result", pipe, stream.valid, [best_i, *logits])
+    best_i, logits = values[0], values[1:]
+    m.add(
+        "    reg res_valid;",
+        f"    reg [{iw + n * sw - 1}:0] res_data;  // class index, then the logits (compact: see lepton_result)",
+        "    always @(posedge clk) begin",
+        f"        res_valid <= rst ? 1'b0 : {valid};",
+        f"        if ({valid}) res_data <= {{{', '.join(reversed(logits))}, {best_i}}};",
+        "    end",
+    )
     if n == 1:
         m.add(f"    wire {m.name('unused_best')} = ^{best_v};")
     return pipe.last_stage([best_i]) + 1
+
+
+def _held_argmax(m: Module, valid: str, logits: list[str], indices: list[str], sw: int, iw: int) -> int:
+    """The argmax of logits that hold from their valid until after the result is taken; returns its clocks.
+
+    Nothing moves while the tree works, so only each comparison is registered (a clock per tree level,
+    whatever the pipeline setting: a register there takes the cell of the carry chain that feeds it), and
+    the selections and the values they pass on need none. lepton_result reads the logits where they are
+    held (a copy in res_data was a flip-flop per bit, each a logic cell of its own on iCE40)."""
+    pairs = list(zip(logits, indices, strict=True))
+    k = 0
+    while len(pairs) > 1:
+        merged = []
+        for j in range(0, len(pairs) - 1, 2):
+            (va, ia), (vb, ib) = pairs[j], pairs[j + 1]
+            gt, difference = m.name(f"right_wins{k}"), m.name(f"a_minus_b{k}")
+            nv, ni = m.name(f"best_v{k}"), m.name(f"best_i{k}")
+            k += 1
+            m.add(
+                # the sign of a - b, one bit wider than the values: b > a (one carry chain)
+                f"    wire [{sw}:0] {difference} = {{{va}[{sw - 1}], {va}}} - {{{vb}[{sw - 1}], {vb}}};",
+                f"    reg {gt};",
+                f"    always @(posedge clk) {gt} <= {difference}[{sw}];",
+                f"    wire signed [{sw - 1}:0] {nv} = {gt} ? {vb} : {va};",
+                f"    wire [{iw - 1}:0] {ni} = {gt} ? {ib} : {ia};",
+            )
+            merged.append((nv, ni))
+        if len(pairs) % 2:
+            merged.append(pairs[-1])
+        pairs = merged
+    best_v, best_i = pairs[0]
+    clocks = (len(logits) - 1).bit_length()  # a registered comparison per tree level
+    done, index = m.delay("result", valid, clocks), m.name("res_index")
+    m.add(
+        "    reg res_valid;",
+        f"    reg [{iw - 1}:0] {index};",
+        "    always @(posedge clk) begin",
+        f"        res_valid <= rst ? 1'b0 : {done};",
+        f"        if ({done}) {index} <= {best_i};",
+        "    end",
+        f"    wire [{iw + len(logits) * sw - 1}:0] res_data = {{{', '.join(reversed(logits))}, {index}}};  "
+        "// class index, then the logits (compact: see lepton_result)",
+    )
+    if len(logits) == 1:
+        m.add(f"    wire {m.name('unused_best')} = ^{best_v};")
+    return clocks + 1
 
 
 def _top_module(

@@ -81,7 +81,7 @@ def build_serial(name: str, weight: np.ndarray, in_type: FixedType, fold: int, p
     yw = max(signed_bits(a, c) for a, c in zip(lo, hi, strict=True))
     gw = graph.out_width
     sw = max(1, (slices - 1).bit_length())  # the slice counter
-    reg_in = 1 if pipeline else 0
+    reg_in = 1  # the slice selected, registered: its select fans out to every input bit (see module doc)
     delay = reg_in + graph.latency  # clocks from a slice on the input to its sums at the graph's output
 
     lines = [

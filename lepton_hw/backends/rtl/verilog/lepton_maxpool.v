@@ -42,19 +42,20 @@ module lepton_maxpool #(
     localparam integer POOLED_R = OH * KH, POOLED_C = OW * KW, LAST_OC = OW - 1;
     localparam integer SECOND_OC = (OW > 1) ? 1 : 0;
 
-    // ---- where the element falls: row and column, their phase in the pool, the output column
+    // ---- where the element falls: row and column, their phase in the pool, the output column. The flags
+    // that the data path reads (first/last of a pool, pooled, end of line) are registers, set for the
+    // element to come from comparisons of the current counters: a comparison of a counter in front of the
+    // enables made the camera core's longest path on ECP5.
     reg [RW-1:0] r;
     reg [CWW-1:0] c;
     reg [PHW-1:0] rphase;
     reg [PWW-1:0] cphase;
     reg [OCW-1:0] oc, oc_next;  // oc_next = the output column after oc (0 after the last)
-    wire end_of_line = (c == LAST_C[CWW-1:0]);
-    wire last_row_of_pool = (rphase == FINAL_PH[PHW-1:0]);
-    wire last_col_of_pool = (cphase == FINAL_PW[PWW-1:0]);
-    wire pooled = (r < POOLED_R[RW-1:0]) && (c < POOLED_C[CWW-1:0]);
-    wire first_col = (cphase == {PWW{1'b0}});
-    wire first_row = (rphase == {PHW{1'b0}});
+    reg end_of_line, last_line, col_in, row_in, first_col, last_col_of_pool, first_row, last_row_of_pool;
+    wire pooled = row_in && col_in;  // inside OH*KH rows and OW*KW columns
     wire col_done = in_valid && pooled && last_col_of_pool;  // an output column of this row is complete
+    wire col_wrap = end_of_line || last_col_of_pool;  // the next element starts a pool's columns
+    wire row_wrap = last_line || last_row_of_pool;
     always @(posedge clk) begin
         if (rst) begin
             r <= {RW{1'b0}};
@@ -63,16 +64,32 @@ module lepton_maxpool #(
             cphase <= {PWW{1'b0}};
             oc <= {OCW{1'b0}};
             oc_next <= SECOND_OC[OCW-1:0];
+            end_of_line <= (W == 1);
+            last_line <= (H == 1);
+            col_in <= 1'b1;
+            row_in <= 1'b1;
+            first_col <= 1'b1;
+            last_col_of_pool <= (KW == 1);
+            first_row <= 1'b1;
+            last_row_of_pool <= (KH == 1);
         end else if (in_valid) begin
             c <= end_of_line ? {CWW{1'b0}} : c + 1'b1;
-            cphase <= (end_of_line || last_col_of_pool) ? {PWW{1'b0}} : cphase + 1'b1;
+            end_of_line <= end_of_line ? (W == 1) : (c == LAST_C[CWW-1:0] - 1'b1);
+            col_in <= end_of_line || (c + 1'b1 < POOLED_C[CWW-1:0]);
+            cphase <= col_wrap ? {PWW{1'b0}} : cphase + 1'b1;
+            first_col <= col_wrap;
+            last_col_of_pool <= col_wrap ? (KW == 1) : (cphase == FINAL_PW[PWW-1:0] - 1'b1);
             if (col_done) begin
                 oc <= oc_next;
                 oc_next <= (oc_next == LAST_OC[OCW-1:0]) ? {OCW{1'b0}} : oc_next + 1'b1;
             end
             if (end_of_line) begin
-                r <= (r == LAST_R[RW-1:0]) ? {RW{1'b0}} : r + 1'b1;
-                rphase <= (r == LAST_R[RW-1:0] || last_row_of_pool) ? {PHW{1'b0}} : rphase + 1'b1;
+                r <= last_line ? {RW{1'b0}} : r + 1'b1;
+                last_line <= last_line ? (H == 1) : (r == LAST_R[RW-1:0] - 1'b1);
+                row_in <= last_line || (r + 1'b1 < POOLED_R[RW-1:0]);
+                rphase <= row_wrap ? {PHW{1'b0}} : rphase + 1'b1;
+                first_row <= row_wrap;
+                last_row_of_pool <= row_wrap ? (KH == 1) : (rphase == FINAL_PH[PHW-1:0] - 1'b1);
                 // columns past OW*KW end the line without completing an output: start the next at 0
                 oc <= {OCW{1'b0}};
                 oc_next <= SECOND_OC[OCW-1:0];
