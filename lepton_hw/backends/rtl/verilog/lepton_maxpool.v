@@ -41,6 +41,7 @@ module lepton_maxpool #(
     localparam integer LAST_R = H - 1, LAST_C = W - 1, FINAL_PH = KH - 1, FINAL_PW = KW - 1;
     localparam integer POOLED_R = OH * KH, POOLED_C = OW * KW, LAST_OC = OW - 1;
     localparam integer SECOND_OC = (OW > 1) ? 1 : 0;
+    localparam integer POOLED_R_1 = POOLED_R - 1, POOLED_C_1 = POOLED_C - 1;  // >= 0: OH, OW >= 1
 
     // ---- where the element falls: row and column, their phase in the pool, the output column. The flags
     // that the data path reads (first/last of a pool, pooled, end of line) are registers, set for the
@@ -75,7 +76,7 @@ module lepton_maxpool #(
         end else if (in_valid) begin
             c <= end_of_line ? {CWW{1'b0}} : c + 1'b1;
             end_of_line <= end_of_line ? (W == 1) : (c == LAST_C[CWW-1:0] - 1'b1);
-            col_in <= end_of_line || (c + 1'b1 < POOLED_C[CWW-1:0]);
+            col_in <= end_of_line || (c < POOLED_C_1[CWW-1:0]);  // c + 1 < POOLED_C
             cphase <= col_wrap ? {PWW{1'b0}} : cphase + 1'b1;
             first_col <= col_wrap;
             last_col_of_pool <= col_wrap ? (KW == 1) : (cphase == FINAL_PW[PWW-1:0] - 1'b1);
@@ -86,7 +87,7 @@ module lepton_maxpool #(
             if (end_of_line) begin
                 r <= last_line ? {RW{1'b0}} : r + 1'b1;
                 last_line <= last_line ? (H == 1) : (r == LAST_R[RW-1:0] - 1'b1);
-                row_in <= last_line || (r + 1'b1 < POOLED_R[RW-1:0]);
+                row_in <= last_line || (r < POOLED_R_1[RW-1:0]);  // r + 1 < POOLED_R
                 rphase <= row_wrap ? {PHW{1'b0}} : rphase + 1'b1;
                 first_row <= row_wrap;
                 last_row_of_pool <= row_wrap ? (KH == 1) : (rphase == FINAL_PH[PHW-1:0] - 1'b1);
