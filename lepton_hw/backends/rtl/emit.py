@@ -23,8 +23,11 @@ wide enough never to wrap), then rounded and saturated or wrapped as the type sa
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
@@ -47,6 +50,8 @@ from lepton_hw.ir.graph import (
     window_counts,
 )
 from lepton_hw.schedule import LayerPlan, Schedule, needs_collect
+
+T = TypeVar("T")
 
 RESULT_QUEUE_DEPTH = 2  # results the core holds while the output is stalled (more when the pipeline is long)
 
@@ -387,8 +392,9 @@ def _register(m: Module, base: str, valid_in: str, values: list[str], t: FixedTy
 
     A feature map's elements are read only on their valid (by a window, a folded layer, a collecting
     shift register), so their register loads every clock: no enable, whose fan-out to every data bit
-    was the ECP5 core's critical net. A vector (or a 1x1 map) keeps its enable: a bit-serial layer
-    reads it for several clocks after its valid."""
+    was the ECP5 core's critical net. A vector (or a 1x1 map) keeps its enable, and its stream says so
+    (``held``): a bit-serial layer reads it for several clocks after its valid, the argmax and the
+    result read the logits where they are held (_held_argmax)."""
     valid, data = m.name(f"{base}_valid"), m.name(f"{base}_data")
     width = len(values) * t.width
     hold = frame is None or tuple(frame) == (1, 1)
@@ -663,14 +669,14 @@ def _streaming_max_pool(node: MaxPool2D, frame: tuple[int, int], tiling: Tiling 
 def _max_pool_stream(m: Module, base: str, node: MaxPool2D, stream: Stream) -> tuple[str, str]:
     """Instantiate lepton_maxpool; returns its valid and data (the maxima, in the input's type)."""
     assert stream.frame is not None
-    (h, w), (kh, kw) = stream.frame, node.pool_size
+    (h, w), (kh, kw), (oh, ow) = stream.frame, node.pool_size, node.shape[:2]
     t, c = stream.type, stream.count
     valid, data = m.name(f"{base}_max_valid"), m.name(f"{base}_max")
     m.add(
         f"    wire {valid};",
         f"    wire [{c * t.width - 1}:0] {data};",
         f"    lepton_maxpool #(.H({h}), .W({w}), .C({c}), .B({t.width}), .SIGNED({int(t.signed)}), .KH({kh}), "
-        f".KW({kw}), .OH({h // kh}), .OW({w // kw})) {base}_pool (",
+        f".KW({kw}), .OH({oh}), .OW({ow})) {base}_pool (",
         f"        .clk(clk), .rst(rst), .in_valid({stream.valid}), .in_data({stream.data}),",
         f"        .out_valid({valid}), .out_data({data}));",
     )
@@ -681,8 +687,9 @@ def _pool(m: Module, base: str, node: MaxPool2D | AvgPool2D, stream: Stream, lev
     assert stream.frame is not None
     ph, pw = node.pool_size
     if isinstance(node, MaxPool2D) and _streaming_max_pool(node, stream.frame, m.tiling):
+        out_frame = (node.shape[0], node.shape[1])
         valid, data = _max_pool_stream(m, base, node, stream)
-        maxima = Stream(valid, data, stream.count, stream.type, (node.shape[0], node.shape[1]))
+        maxima = Stream(valid, data, stream.count, stream.type, out_frame)
         pipe = m.pipeline(levels)
         t, sw = stream.type, storage_bits(stream.type)
         values = []
@@ -691,8 +698,7 @@ def _pool(m: Module, base: str, node: MaxPool2D | AvgPool2D, stream: Stream, lev
             m.add(f"    wire signed [{sw - 1}:0] {v} = {value_of(maxima.element(ch), t, sw)};")
             values.append(emit_cast(m, f"{base}_o{ch}", pipe.define(v, sw, 0), sw, t.frac, node.type, pipe))
         valid, values = m.finish(base, pipe, valid, values)
-        out = _register(m, base, valid, values, node.type, (node.shape[0], node.shape[1]))
-        return out, pipe.last_stage(values) + 1
+        return _register(m, base, valid, values, node.type, out_frame), pipe.last_stage(values) + 1
     valid, win, rows, cols = _window(m, base, node, stream)
     t, c = stream.type, stream.count
     ew = c * t.width
@@ -872,31 +878,28 @@ def _result(m: Module, stream: Stream, layout: CoreLayout, levels: int) -> int:
     tree_levels = (n - 1).bit_length()
     # A frame's logits hold in their layer's register until the next frame's, H x W clocks later at least.
     if stream.held and m.tiling is None and layout.height * layout.width >= tree_levels + 2:
-        return _held_argmax(m, stream.valid, logits, indices, sw, iw)
+        return _held_argmax(m, stream.valid, logits, indices, sw, iw, tree_levels)
     pipe = m.pipeline(levels)
+    count = itertools.count()
+
+    def merge(a: tuple[str, str], b: tuple[str, str]) -> tuple[str, str]:
+        (va, ia), (vb, ib) = a, b
+        # the comparison (a carry chain as wide as the logits) and the selection take a level each
+        level = max(pipe.level_of[va], pipe.level_of[vb]) + 1
+        stage = pipe.stage(level)
+        k = next(count)
+        gt, nv, ni = m.name(f"right_wins{k}"), m.name(f"best_v{k}"), m.name(f"best_i{k}")
+        level = _greater(m, pipe, gt, pipe.at(vb, stage), pipe.at(va, stage), sw, level)
+        stage = pipe.stage(level + 1)
+        g, va, ia, vb, ib = (pipe.at(x, stage) for x in (gt, va, ia, vb, ib))
+        m.add(
+            f"    wire signed [{sw - 1}:0] {nv} = {g} ? {vb} : {va};",
+            f"    wire [{iw - 1}:0] {ni} = {g} ? {ib} : {ia};",
+        )
+        return pipe.define(nv, sw, level + 1), pipe.define(ni, iw, level + 1)
+
     pairs = [(pipe.define(v, sw, 0), pipe.define(i, iw, 0)) for v, i in zip(logits, indices, strict=True)]
-    k = 0
-    while len(pairs) > 1:
-        merged = []
-        for j in range(0, len(pairs) - 1, 2):
-            (va, ia), (vb, ib) = pairs[j], pairs[j + 1]
-            # the comparison (a carry chain as wide as the logits) and the selection take a level each
-            level = max(pipe.level_of[va], pipe.level_of[vb]) + 1
-            stage = pipe.stage(level)
-            gt, nv, ni = m.name(f"right_wins{k}"), m.name(f"best_v{k}"), m.name(f"best_i{k}")
-            k += 1
-            level = _greater(m, pipe, gt, pipe.at(vb, stage), pipe.at(va, stage), sw, level)
-            stage = pipe.stage(level + 1)
-            g, va, ia, vb, ib = (pipe.at(x, stage) for x in (gt, va, ia, vb, ib))
-            m.add(
-                f"    wire signed [{sw - 1}:0] {nv} = {g} ? {vb} : {va};",
-                f"    wire [{iw - 1}:0] {ni} = {g} ? {ib} : {ia};",
-            )
-            merged.append((pipe.define(nv, sw, level + 1), pipe.define(ni, iw, level + 1)))
-        if len(pairs) % 2:
-            merged.append(pairs[-1])
-        pairs = merged
-    best_v, best_i = pairs[0]
+    best_v, best_i = _pairwise(pairs, merge)
     valid, values = m.finish("result", pipe, stream.valid, [best_i, *logits])
     best_i, logits = values[0], values[1:]
     m.add(
@@ -912,36 +915,44 @@ def _result(m: Module, stream: Stream, layout: CoreLayout, levels: int) -> int:
     return pipe.last_stage([best_i]) + 1
 
 
-def _held_argmax(m: Module, valid: str, logits: list[str], indices: list[str], sw: int, iw: int) -> int:
+def _pairwise(items: list[T], merge: Callable[[T, T], T]) -> T:
+    """``items`` reduced a tree level at a time: neighbours merged in order, an odd last one carried up."""
+    while len(items) > 1:
+        merged = [merge(items[j], items[j + 1]) for j in range(0, len(items) - 1, 2)]
+        if len(items) % 2:
+            merged.append(items[-1])
+        items = merged
+    return items[0]
+
+
+def _held_argmax(
+    m: Module, valid: str, logits: list[str], indices: list[str], sw: int, iw: int, tree_levels: int
+) -> int:  # fmt: skip
     """The argmax of logits that hold from their valid until after the result is taken; returns its clocks.
 
     Nothing moves while the tree works, so only each comparison is registered (a clock per tree level,
     whatever the pipeline setting: a register there takes the cell of the carry chain that feeds it), and
     the selections and the values they pass on need none. lepton_result reads the logits where they are
     held (a copy in res_data was a flip-flop per bit, each a logic cell of its own on iCE40)."""
-    pairs = list(zip(logits, indices, strict=True))
-    k = 0
-    while len(pairs) > 1:
-        merged = []
-        for j in range(0, len(pairs) - 1, 2):
-            (va, ia), (vb, ib) = pairs[j], pairs[j + 1]
-            gt, difference = m.name(f"right_wins{k}"), m.name(f"a_minus_b{k}")
-            nv, ni = m.name(f"best_v{k}"), m.name(f"best_i{k}")
-            k += 1
-            m.add(
-                # the sign of a - b, one bit wider than the values: b > a (one carry chain)
-                f"    wire [{sw}:0] {difference} = {{{va}[{sw - 1}], {va}}} - {{{vb}[{sw - 1}], {vb}}};",
-                f"    reg {gt};",
-                f"    always @(posedge clk) {gt} <= {difference}[{sw}];",
-                f"    wire signed [{sw - 1}:0] {nv} = {gt} ? {vb} : {va};",
-                f"    wire [{iw - 1}:0] {ni} = {gt} ? {ib} : {ia};",
-            )
-            merged.append((nv, ni))
-        if len(pairs) % 2:
-            merged.append(pairs[-1])
-        pairs = merged
-    best_v, best_i = pairs[0]
-    clocks = (len(logits) - 1).bit_length()  # a registered comparison per tree level
+    count = itertools.count()
+
+    def merge(a: tuple[str, str], b: tuple[str, str]) -> tuple[str, str]:
+        (va, ia), (vb, ib) = a, b
+        k = next(count)
+        gt, difference = m.name(f"right_wins{k}"), m.name(f"a_minus_b{k}")
+        nv, ni = m.name(f"best_v{k}"), m.name(f"best_i{k}")
+        m.add(
+            # the sign of a - b, one bit wider than the values: b > a (one carry chain)
+            f"    wire [{sw}:0] {difference} = {{{va}[{sw - 1}], {va}}} - {{{vb}[{sw - 1}], {vb}}};",
+            f"    reg {gt};",
+            f"    always @(posedge clk) {gt} <= {difference}[{sw}];",
+            f"    wire signed [{sw - 1}:0] {nv} = {gt} ? {vb} : {va};",
+            f"    wire [{iw - 1}:0] {ni} = {gt} ? {ib} : {ia};",
+        )
+        return nv, ni
+
+    best_v, best_i = _pairwise(list(zip(logits, indices, strict=True)), merge)
+    clocks = tree_levels  # a registered comparison per tree level
     done, index = m.delay("result", valid, clocks), m.name("res_index")
     m.add(
         "    reg res_valid;",

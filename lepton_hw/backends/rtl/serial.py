@@ -16,8 +16,9 @@ layer, of the fold module's shape::
                  output out_valid, output [N*YW-1:0] out_data);
 
 ``out_data`` holds the exact sums (no bias) for one clock with ``out_valid``, ``latency`` clocks after
-the last slice's clock. Pipeline (``pipeline`` > 0): the slice registered, the graph's own registers,
-the accumulator.
+the last slice's clock. Pipeline: the selected slice registered at every depth (its select fans out
+to every input bit, and on iCE40 the register shares the multiplexer's logic cell), the graph's own
+registers (``pipeline`` > 0), the accumulator.
 """
 
 from __future__ import annotations
@@ -81,8 +82,7 @@ def build_serial(name: str, weight: np.ndarray, in_type: FixedType, fold: int, p
     yw = max(signed_bits(a, c) for a, c in zip(lo, hi, strict=True))
     gw = graph.out_width
     sw = max(1, (slices - 1).bit_length())  # the slice counter
-    reg_in = 1  # the slice selected, registered: its select fans out to every input bit (see module doc)
-    delay = reg_in + graph.latency  # clocks from a slice on the input to its sums at the graph's output
+    delay = 1 + graph.latency  # clocks from a slice on the input to its sums at the graph's output (x_q, graph)
 
     lines = [
         f"// {name}: y = x @ W, {k} inputs ({in_type}, raw) x {n} outputs, bit-serial: {slices} slices of {b} bit(s)",
@@ -120,30 +120,30 @@ def build_serial(name: str, weight: np.ndarray, in_type: FixedType, fold: int, p
         "        end",
         "    endgenerate",
     ]
-    if reg_in:
-        lines += [
-            f"    reg [{k * b - 1}:0] x_q;",
-            "    always @(posedge clk) x_q <= x_slice;",
-        ]
-    graph_in = "x_q" if reg_in else "x_slice"
+    lines += [
+        f"    reg [{k * b - 1}:0] x_q;",
+        "    always @(posedge clk) x_q <= x_slice;",
+    ]
     clock = ".clk(clk), " if graph.latency else ""
     lines += [
         f"    wire [{n * gw - 1}:0] s;",
-        f"    {name}_slice graph ({clock}.x({graph_in}), .y(s));",
+        f"    {name}_slice graph ({clock}.x(x_q), .y(s));",
     ]
     # the valid, first-slice and last-slice flags, delayed to the graph's output
-    v, first, last = "active", f"(slice_now == {sw}'d{slices - 1})", "last_now"
-    if delay:
-        lines += [
-            f"    reg [{delay - 1}:0] v_d, first_d, last_d;",
-            "    always @(posedge clk) begin",
-            f"        v_d <= rst ? {delay}'d0 : "
-            + ("{v_d[" + f"{delay - 2}:0], active}};" if delay > 1 else "active;"),
-            "        first_d <= " + ("{first_d[" + f"{delay - 2}:0], {first}}};" if delay > 1 else f"{first};"),
-            "        last_d <= " + ("{last_d[" + f"{delay - 2}:0], {last}}};" if delay > 1 else f"{last};"),
-            "    end",
-        ]
-        v, first, last = f"v_d[{delay - 1}]", f"first_d[{delay - 1}]", f"last_d[{delay - 1}]"
+    first, last = f"(slice_now == {sw}'d{slices - 1})", "last_now"
+
+    def shift(reg: str, bit: str) -> str:  # ``bit`` shifted into the delay line ``reg``
+        return f"{{{reg}[{delay - 2}:0], {bit}}}" if delay > 1 else bit
+
+    lines += [
+        f"    reg [{delay - 1}:0] v_d, first_d, last_d;",
+        "    always @(posedge clk) begin",
+        f"        v_d <= rst ? {delay}'d0 : {shift('v_d', 'active')};",
+        f"        first_d <= {shift('first_d', first)};",
+        f"        last_d <= {shift('last_d', last)};",
+        "    end",
+    ]
+    v, first, last = f"v_d[{delay - 1}]", f"first_d[{delay - 1}]", f"last_d[{delay - 1}]"
     lines.append("    // ---- accumulators: acc = (acc << B) + x_s @ W; the first slice starts from 0")
     for f in range(n):
         sign = "-" if graph.is_negated(f) else "+"
