@@ -38,6 +38,24 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def publish_cache_entry(work: Path, folder: Path, marker: str) -> None:
+    """Move the finished cache entry ``work`` to ``folder``, unless another process published it first.
+
+    An entry is complete once it holds ``marker``. Two runs of the same key (two estimates at once) both
+    compute it; the first to publish wins and the other's copy is dropped, so that no reader of the
+    published entry ever sees it removed or half-written under it."""
+    if (folder / marker).exists():
+        shutil.rmtree(work, ignore_errors=True)
+        return
+    shutil.rmtree(folder, ignore_errors=True)  # an incomplete leftover (a run killed before its marker)
+    try:
+        os.replace(work, folder)
+    except OSError:
+        if not (folder / marker).exists():
+            raise
+        shutil.rmtree(work, ignore_errors=True)  # published by another process in between
+
+
 def refuse_existing(path: Path, force: bool) -> None:
     """An existing output folder is not overwritten unless the user asked (``--force``)."""
     if Path(path).exists() and not force:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import shutil
 import tempfile
@@ -26,6 +25,7 @@ from lepton_hw.boards import Board
 from lepton_hw.estimate.synth import TOP, SynthResult
 from lepton_hw.estimate.synth import cache_dir as synth_cache_dir
 from lepton_hw.estimate.tools import run_tool, short_version, tool_version
+from lepton_hw.fsutil import publish_cache_entry
 
 log = logging.getLogger(__name__)
 
@@ -219,8 +219,7 @@ def run_pnr(synth: SynthResult, board: Board, tdata_bits: int) -> PnrResult:
     (work / "design.json").unlink(missing_ok=True)
     meta = {"fmax_mhz": fmax, "seconds": round(run.seconds, 2), "error": error, "args": args}
     (work / "result.json").write_text(json.dumps(meta, indent=1))
-    shutil.rmtree(folder, ignore_errors=True)
-    os.replace(work, folder)
+    publish_cache_entry(work, folder, "result.json")
     log.info("%s: %s %s in %.0f s", tool, board.id, f"{fmax} MHz" if fmax else error, run.seconds)
     return PnrResult(
         board.id, tool, version, SEED, fmax, run.seconds, False, folder / "nextpnr.log", error, overfull(text)

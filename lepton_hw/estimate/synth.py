@@ -22,7 +22,7 @@ from lepton_hw.boards import Board
 from lepton_hw.errors import ToolError
 from lepton_hw.estimate.cells import Usage, count_resources
 from lepton_hw.estimate.tools import run_tool, short_version, tool_version
-from lepton_hw.fsutil import cache_root
+from lepton_hw.fsutil import cache_root, publish_cache_entry
 
 log = logging.getLogger(__name__)
 
@@ -154,8 +154,7 @@ def run_synth(plan: SynthPlan) -> SynthResult:
     for name, _ in plan.sources:
         (work / name).unlink()
     (work / "result.json").write_text(json.dumps({"seconds": round(run.seconds, 2)}))
-    shutil.rmtree(folder, ignore_errors=True)
-    os.replace(work, folder)
+    publish_cache_entry(work, folder, "result.json")
     log.info("yosys: %s done in %.0f s", plan.family, run.seconds)
     return _result(plan.family, folder, run.seconds, cached=False)
 

@@ -2,8 +2,9 @@
 
 Random frames back to back and with random gaps, signed and unsigned lanes, pools of 2x2, 3x3, 1x2 and
 2x1, frames that leave rows and columns out (a valid pooling drops them), one output column (the line
-memory is then a register). The same stimulus runs on the RTL and on Yosys' iCE40 netlist of it
-(simulated with Yosys' own cell models): the line memory is a block RAM there, declared no_rw_check, and
+memory is then a register), two output columns of one element each (every element reads and writes the
+line memory). The same stimulus runs on the RTL and on Yosys' iCE40 netlist of it (simulated with Yosys'
+own cell models): the line memory is a block RAM there, declared no_rw_check, and
 the netlist shows that its reads never needed the word written in their clock.
 """
 
@@ -55,12 +56,13 @@ POOLS = [
     Pool(9, 10, 2, 4, False, 3, 3),  # 3x3, a column dropped
     Pool(4, 6, 1, 4, False, 1, 2),  # one row per pool: no line memory read
     Pool(6, 4, 2, 3, True, 2, 1),  # one column per pool
+    Pool(5, 2, 2, 4, True, 2, 1),  # one column per pool, two output columns, a row dropped
     Pool(30, 30, 8, 4, False, 2, 2),  # the camera example's first pooling
     Pool(14, 40, 4, 5, True, 2, 2),  # signed, a line memory Yosys maps to iCE40 block RAM
     Pool(13, 13, 8, 4, False, 2, 2),  # the 8-filter example's second pooling (a row and a column dropped)
 ]
 # the pools whose line memory Yosys maps to iCE40 block RAM (the small ones it makes flip-flops)
-BRAM_POOLS = POOLS[6:]
+BRAM_POOLS = POOLS[-3:]
 
 
 def _frames(pool: Pool, rng: np.random.Generator) -> np.ndarray:
