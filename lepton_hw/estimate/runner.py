@@ -10,12 +10,15 @@
 3. turns the simulated cycles into microseconds, frames/s and pixels/s at min(board clock, Fmax).
 
 Every figure in the result carries where it comes from: ``measured`` (a tool ran on this design,
-named in ``by``) or modelled. Tool runs go in parallel, at most ``jobs`` at a time.
+named in ``by``) or modelled. Tool runs go in parallel, at most ``jobs`` at a time, place and route
+first (:class:`_Scheduler`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import heapq
+import itertools
 import json
 import logging
 import os
@@ -29,7 +32,7 @@ from lepton_hw.boards import Board, all_boards, get_board, load_board
 from lepton_hw.errors import BoardError, ToolError, UserError
 from lepton_hw.estimate.figures import Design, board_entry, figure, resource_table
 from lepton_hw.estimate.pnr import PnrResult, run_pnr
-from lepton_hw.estimate.synth import TOP, SynthResult, run_synth, synth_plan
+from lepton_hw.estimate.synth import TOP, SynthPlan, SynthResult, run_synth, synth_plan
 from lepton_hw.estimate.timing import MODEL, Timing, estimate_fmax
 from lepton_hw.fsutil import atomic_write_bytes
 
@@ -80,18 +83,55 @@ def resolve_boards(spec: str) -> list[Board]:
 
 # ----------------------------------------------------------------------------- all boards
 class _Scheduler:
-    """Runs tool jobs on threads, at most ``jobs`` tools at once (each tool is one process)."""
+    """Runs tool jobs on threads, at most ``jobs`` tools at once (each tool is one process).
+
+    A freed slot goes to the waiting job of the lowest priority number, then the earliest submitted:
+    place and route (0) before synthesis (1). A place and route is the longest single run (nextpnr-ecp5:
+    3-6 minutes on the camera core, against 20-35 s per synthesis), so it starts as soon as its netlist
+    exists instead of queueing behind the other families' syntheses."""
+
+    PNR, SYNTH = 0, 1
 
     def __init__(self, jobs: int) -> None:
         self.pool = ThreadPoolExecutor(max_workers=32)
-        self.slots = threading.Semaphore(jobs)
+        self._free = jobs
+        self._waiting: list[tuple[int, int, threading.Event]] = []  # a heap of (priority, order, wake-up)
+        self._lock = threading.Lock()
+        self._order = itertools.count()
 
-    def submit(self, fn: Any, *args: Any) -> Future:
+    def submit(self, priority: int, fn: Any, *args: Any) -> Future:
+        """Queue ``fn(*args)`` now (its place among the waiting jobs is taken in this call); run it in a slot."""
+        wake_up = threading.Event()
+        with self._lock:
+            if self._free > 0:  # no job waits while a slot is free: a release hands its slot on
+                self._free -= 1
+                wake_up.set()
+            else:
+                heapq.heappush(self._waiting, (priority, next(self._order), wake_up))
+
         def run() -> Any:
-            with self.slots:
+            wake_up.wait()
+            try:
                 return fn(*args)
+            finally:
+                self._release()
 
         return self.pool.submit(run)
+
+    def _release(self) -> None:
+        with self._lock:
+            if self._waiting:
+                heapq.heappop(self._waiting)[2].set()  # the slot passes straight to the next job
+            else:
+                self._free += 1
+
+
+def _synthesis_order(boards: list[Board]) -> list[str]:
+    """Families in the order their syntheses start: the most place-and-route work behind them first (ECP5's
+    two boards), then Xilinx and Nexus (the longest syntheses), then by name."""
+    pnr_boards = {b.family: sum(1 for o in boards if o.family == b.family and o.pnr is not None) for b in boards}
+    order = sorted(boards, key=lambda b: (-pnr_boards[b.family], b.family not in ("xc7", "xcup", "nexus"), b.id))
+    return list(dict.fromkeys(b.family for b in order))
 
 
 def estimate(directory: Path | str, boards: list[Board], fast: bool = False, jobs: int | None = None) -> dict[str, Any]:
@@ -106,17 +146,24 @@ def estimate(directory: Path | str, boards: list[Board], fast: bool = False, job
         return _document(design, entries, "fast", {}, time.monotonic() - start)
 
     scheduler = _Scheduler(jobs)
-    synths: dict[str, Future] = {}
-    # the largest flows first: Xilinx and Nexus synthesis take longest, and P&R waits on its family's synthesis
-    order = sorted(boards, key=lambda b: (b.family not in ("xc7", "xcup", "nexus"), b.id))
-    for board in order:
-        if board.family not in synths:
-            synths[board.family] = scheduler.submit(run_synth, synth_plan(design.rtl_dir, board))
-
     tdata_bits = int(design.core.get("tdata_bits", 8))
-    clocks: dict[str, Future] = {}
-    for board in boards:
-        clocks[board.id] = scheduler.pool.submit(_clock, scheduler, synths[board.family], board, tdata_bits)
+    pnr_jobs: dict[str, Future] = {}
+
+    def synthesize(plan: SynthPlan, family_boards: list[Board]) -> SynthResult:
+        """The family's synthesis; then, while it still holds its slot, the place and route of each of its
+        boards that the design fits is queued, so that the slot goes on to one of them."""
+        synth = run_synth(plan)
+        for board in family_boards:
+            if board.pnr is not None and resource_table(board, synth.usage, "", True)[1]:
+                pnr_jobs[board.id] = scheduler.submit(_Scheduler.PNR, run_pnr, synth, board, tdata_bits)
+        return synth
+
+    synths: dict[str, Future] = {}
+    for family in _synthesis_order(boards):
+        family_boards = [board for board in boards if board.family == family]
+        plan = synth_plan(design.rtl_dir, family_boards[0])
+        synths[family] = scheduler.submit(_Scheduler.SYNTH, synthesize, plan, family_boards)
+    clocks = {board.id: scheduler.pool.submit(_clock, synths[board.family], board, pnr_jobs) for board in boards}
     entries, tools = [], {}
     try:
         for board in boards:
@@ -148,19 +195,18 @@ def estimate(directory: Path | str, boards: list[Board], fast: bool = False, job
     return _document(design, entries, "synthesis", tools, time.monotonic() - start)
 
 
-def _clock(scheduler: _Scheduler, synth_future: Future, board: Board, tdata_bits: int) -> tuple[dict, PnrResult | None]:
+def _clock(synth_future: Future, board: Board, pnr_jobs: dict[str, Future]) -> tuple[dict, PnrResult | None]:
     """The board's Fmax figure: nextpnr when the board has a P&R tool and the design fits, else the model."""
-    synth: SynthResult = synth_future.result()
+    synth: SynthResult = synth_future.result()  # its place and route, if any, is in pnr_jobs from now on
     if board.pnr is None:
         timing = _modelled_fmax(synth) if board.family in ("xc7", "xcup") else None
         if timing is None:
             return figure(None, False, "no open place and route and no model for this family"), None
         by = f"model: {timing.model}, {timing.logic_levels} cells on the longest path; not placed and routed"
         return figure(timing.fmax_mhz, False, by), None
-    _, fits = resource_table(board, synth.usage, "", True)
-    if not fits:
+    if board.id not in pnr_jobs:
         return figure(None, False, "not placed and routed: the design does not fit the device"), None
-    pnr = scheduler.submit(run_pnr, synth, board, tdata_bits).result()
+    pnr: PnrResult = pnr_jobs[board.id].result()
     if pnr.fmax_mhz is None:
         return figure(None, False, f"{pnr.error}; log: {pnr.log}"), pnr
     by = f"{pnr.tool} ({pnr.version}), seed {pnr.seed}" + (
