@@ -42,18 +42,17 @@ def publish_cache_entry(work: Path, folder: Path, marker: str) -> None:
     """Move the finished cache entry ``work`` to ``folder``, unless another process published it first.
 
     An entry is complete once it holds ``marker``. Two runs of the same key (two estimates at once) both
-    compute it; the first to publish wins and the other's copy is dropped, so that no reader of the
-    published entry ever sees it removed or half-written under it."""
-    if (folder / marker).exists():
-        shutil.rmtree(work, ignore_errors=True)
-        return
-    shutil.rmtree(folder, ignore_errors=True)  # an incomplete leftover (a run killed before its marker)
+    compute it; the first rename wins and the other's copy is dropped. A complete entry is never removed,
+    so that no reader of it sees it vanish under it; only a folder without the marker is replaced."""
     try:
-        os.replace(work, folder)
+        os.replace(work, folder)  # fails while ``folder`` exists and is not empty
+        return
     except OSError:
-        if not (folder / marker).exists():
-            raise
-        shutil.rmtree(work, ignore_errors=True)  # published by another process in between
+        if (folder / marker).exists():  # published by another process
+            shutil.rmtree(work, ignore_errors=True)
+            return
+    shutil.rmtree(folder, ignore_errors=True)  # a leftover without its marker (a run killed half-way)
+    os.replace(work, folder)
 
 
 def refuse_existing(path: Path, force: bool) -> None:

@@ -24,6 +24,7 @@ import logging
 import os
 import threading
 import time
+from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,7 @@ class _Scheduler:
 def _synthesis_order(boards: list[Board]) -> list[str]:
     """Families in the order their syntheses start: the most place-and-route work behind them first (ECP5's
     two boards), then Xilinx and Nexus (the longest syntheses), then by name."""
-    pnr_boards = {b.family: sum(1 for o in boards if o.family == b.family and o.pnr is not None) for b in boards}
+    pnr_boards = Counter(board.family for board in boards if board.pnr is not None)
     order = sorted(boards, key=lambda b: (-pnr_boards[b.family], b.family not in ("xc7", "xcup", "nexus"), b.id))
     return list(dict.fromkeys(b.family for b in order))
 
